@@ -1,0 +1,171 @@
+package dev.nps.workflow;
+
+import dev.nps.evaluator.Dataset;
+import dev.nps.evaluator.ModelScorer;
+import dev.nps.evaluator.Score;
+import dev.nps.evaluator.ScorerOptions;
+import dev.nps.evaluator.ScoringSession;
+import dev.nps.spec.ExperimentSpec;
+import dev.nps.spec.ExperimentSpec.TaskSpec;
+import dev.nps.storage.Checkpoint;
+import dev.nps.storage.FloatTensor;
+import dev.nps.storage.ParameterSet;
+import dev.nps.storage.StorageException;
+import dev.nps.storage.TaskVector;
+import dev.nps.storage.TaskVectors;
+import dev.nps.storage.UnsharedPolicy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A spec loaded into memory: the base parameters, one task vector per task, the ONNX graph
+ * ready to score any candidate parameters, and each task's calibration and test data.
+ */
+public final class Experiment implements AutoCloseable {
+
+    /** Which data a score is taken on. Searches and lambda selection only ever see CALIBRATION. */
+    public enum Split { CALIBRATION, TEST }
+
+    private final ExperimentSpec spec;
+    private final ParameterSet base;
+    private final List<TaskVector> taskVectors;
+    private final ParameterSet carried;
+    private final ModelScorer scorer;
+    private final Map<String, Dataset> datasets = new HashMap<>();
+
+    private Experiment(ExperimentSpec spec, ParameterSet base, List<TaskVector> taskVectors, ParameterSet carried,
+                       ModelScorer scorer) {
+        this.spec = spec;
+        this.base = base;
+        this.taskVectors = taskVectors;
+        this.carried = carried;
+        this.scorer = scorer;
+    }
+
+    public static Experiment load(ExperimentSpec spec, ScorerOptions options, UnsharedPolicy policy) {
+        ParameterSet base;
+        try (Checkpoint c = Checkpoint.open(spec.base())) {
+            base = c.readAllFloats();
+        }
+        List<TaskVector> taus = new ArrayList<>();
+        Map<String, FloatTensor> carried = new TreeMap<>();
+        Map<String, String> carriedFrom = new HashMap<>();
+        for (TaskSpec task : spec.tasks()) {
+            TaskVector tv;
+            try (Checkpoint c = Checkpoint.open(task.checkpoint())) {
+                tv = TaskVectors.compute(base, c.readAllFloats(), policy);
+            } catch (StorageException e) {
+                throw new StorageException("task '" + task.name() + "': " + e.getMessage(), e);
+            }
+            taus.add(tv);
+            // A parameter only fine-tuned checkpoints have (a task head) is carried unchanged into
+            // every model built from the spec; two tasks may not carry different values for one name.
+            for (String name : tv.carried().names()) {
+                FloatTensor t = tv.carried().get(name);
+                FloatTensor prev = carried.putIfAbsent(name, t);
+                if (prev != null && !java.util.Arrays.equals(prev.data(), t.data())) {
+                    throw new StorageException("parameter '" + name + "' exists only in fine-tuned checkpoints and differs"
+                            + " between tasks '" + carriedFrom.get(name) + "' and '" + task.name() + "'; cannot merge it");
+                }
+                carriedFrom.putIfAbsent(name, task.name());
+            }
+        }
+        TreeSet<String> parameterNames = new TreeSet<>(base.names());
+        parameterNames.addAll(carried.keySet());
+        ModelScorer scorer = ModelScorer.open(spec.graph(), parameterNames, options);
+        return new Experiment(spec, base, List.copyOf(taus), new ParameterSet(carried), scorer);
+    }
+
+    public ExperimentSpec spec() {
+        return spec;
+    }
+
+    public ParameterSet base() {
+        return base;
+    }
+
+    public List<TaskVector> taskVectors() {
+        return taskVectors;
+    }
+
+    /** The task vectors alone, in spec order: what merge methods take. */
+    public List<ParameterSet> taus() {
+        return taskVectors.stream().map(TaskVector::tau).toList();
+    }
+
+    public int taskCount() {
+        return spec.tasks().size();
+    }
+
+    public ModelScorer scorer() {
+        return scorer;
+    }
+
+    /** The fine-tuned model of task i as the graph sees it: base + tau_i, plus carried parameters. */
+    public ParameterSet finetuned(int taskIndex) {
+        ParameterSet tau = taskVectors.get(taskIndex).tau();
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        for (String name : base.names()) {
+            FloatTensor b = base.get(name);
+            if (tau.contains(name)) {
+                float[] t = tau.get(name).data();
+                float[] v = b.data().clone();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] += t[i];
+                }
+                out.put(name, new FloatTensor(b.shape(), v));
+            } else {
+                out.put(name, b);
+            }
+        }
+        return complete(new ParameterSet(out));
+    }
+
+    /** Adds the carried (fine-tuned-only) parameters to a model built over the base's names. */
+    public ParameterSet complete(ParameterSet theta) {
+        if (carried.names().isEmpty()) {
+            return theta;
+        }
+        Map<String, FloatTensor> out = new TreeMap<>(theta.asMap());
+        carried.asMap().forEach(out::putIfAbsent);
+        return new ParameterSet(out);
+    }
+
+    public Dataset dataset(int taskIndex, Split split) {
+        TaskSpec task = spec.tasks().get(taskIndex);
+        Path file = split == Split.CALIBRATION ? task.calibration() : task.test();
+        return datasets.computeIfAbsent(task.name() + "/" + split, k -> Dataset.open(file, spec.batchSize()));
+    }
+
+    /** Accuracy of one model on every task's split, in spec order. */
+    public List<Score> score(ParameterSet theta, Split split, Progress progress) {
+        List<Score> scores = new ArrayList<>();
+        try (ScoringSession session = scorer.load(complete(theta))) {
+            for (int t = 0; t < taskCount(); t++) {
+                Dataset d = dataset(t, split);
+                scores.add(session.scoreAll(d, spec.tasks().get(t).output(), dev.nps.evaluator.Accuracy.INSTANCE, null));
+                progress.step();
+            }
+        }
+        return scores;
+    }
+
+    /** Accuracy of one model on one task's split. */
+    public Score score(ParameterSet theta, int taskIndex, Split split) {
+        try (ScoringSession session = scorer.load(complete(theta))) {
+            return session.scoreAll(dataset(taskIndex, split), spec.tasks().get(taskIndex).output());
+        }
+    }
+
+    @Override
+    public void close() {
+        datasets.values().forEach(Dataset::close);
+        scorer.close();
+    }
+}

@@ -1,0 +1,67 @@
+package dev.nps.cli;
+
+import dev.nps.evaluator.Score;
+import dev.nps.result.OutputDirectory;
+import dev.nps.result.RunResult;
+import dev.nps.spec.ExperimentSpec;
+import dev.nps.workflow.Evaluations;
+import dev.nps.workflow.Experiment;
+import dev.nps.workflow.Experiment.Split;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Score the base and every fine-tuned model of a spec on each task's test data.")
+final class EvalCommand implements Callable<Integer> {
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory for result.json")
+    Path out;
+
+    @Option(names = "--cross", description = "also score every fine-tuned model on every other task (forgetting matrix)")
+    boolean cross;
+
+    @Override
+    public Integer call() {
+        long t0 = System.nanoTime();
+        ExperimentSpec spec = runtime.loadSpec();
+        OutputDirectory dir = OutputDirectory.prepare(out);
+        ProgressBars progress = runtime.progress();
+        try (Experiment ex = runtime.loadExperiment(spec)) {
+            List<Score> finetuned = Evaluations.finetunedScores(ex, Split.TEST, progress);
+            List<Score> base = Evaluations.scoreModel(ex, ex.base(), Split.TEST, "base model", progress);
+            RunResult result = new RunResult("eval", spec.file().toString(), "finetuned", null, null)
+                    .tasks(Evaluations.taskResults(ex, finetuned, finetuned));
+            var baseNode = result.section("base");
+            baseNode.put("meanAccuracy", Evaluations.mean(base));
+            var perTask = baseNode.putObject("tasks");
+            for (int t = 0; t < ex.taskCount(); t++) {
+                perTask.put(spec.tasks().get(t).name(), base.get(t).value());
+            }
+            if (cross) {
+                var matrix = result.section("cross");
+                progress.start("cross-task", (long) ex.taskCount() * ex.taskCount());
+                for (int i = 0; i < ex.taskCount(); i++) {
+                    var row = matrix.putObject(spec.tasks().get(i).name());
+                    List<Score> s = ex.score(ex.finetuned(i), Split.TEST, progress);
+                    for (int j = 0; j < ex.taskCount(); j++) {
+                        row.put(spec.tasks().get(j).name(), s.get(j).value());
+                    }
+                }
+                progress.done();
+            }
+            result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(dir);
+            System.out.printf("fine-tuned mean accuracy %.4f, base %.4f -> %s%n", Evaluations.mean(finetuned),
+                    Evaluations.mean(base), dir.resolve("result.json"));
+        } finally {
+            progress.done();
+        }
+        return 0;
+    }
+}

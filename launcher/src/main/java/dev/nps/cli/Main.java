@@ -1,0 +1,41 @@
+package dev.nps.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code nps} command line. Bad input ends with one line on stderr and a non-zero exit. */
+@Command(name = "nps", mixinStandardHelpOptions = true, version = "nps 0.1.0",
+        description = "Neural Parameter Search: prune, merge and compress task vectors, scored with ONNX Runtime.",
+        subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class})
+public final class Main {
+
+    /** Exit code for input the user must fix (bad flags, bad files, bad spec). */
+    static final int EXIT_BAD_INPUT = 2;
+    /** Exit code for a failure while running (I/O, inference). */
+    static final int EXIT_FAILURE = 1;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (tests call this instead of main). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        PrintWriter err = cli.getErr();
+        cli.setParameterExceptionHandler((ex, a) -> {
+            err.println("nps: " + ex.getMessage());
+            err.flush();
+            return EXIT_BAD_INPUT;
+        });
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            err.println("nps: " + Errors.oneLine(ex));
+            if (System.getenv("NPS_DEBUG") != null) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return Errors.isBadInput(ex) ? EXIT_BAD_INPUT : EXIT_FAILURE;
+        });
+        return cli.execute(args);
+    }
+}

@@ -1,0 +1,105 @@
+package dev.nps.cli;
+
+import dev.nps.result.OutputDirectory;
+import dev.nps.result.RunResult;
+import dev.nps.spec.ExperimentSpec;
+import dev.nps.workflow.Experiment;
+import dev.nps.workflow.MergeWorkflow;
+import dev.nps.workflow.MergeWorkflow.Method;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.OptionalDouble;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "merge", mixinStandardHelpOptions = true,
+        description = "Merge every task of a spec into one model with a weight-space method; lambda (and TIES' keep,"
+                + " DARE's drop rate) are chosen on calibration data unless given.")
+final class MergeCommand implements Callable<Integer> {
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Option(names = "--method", required = true, paramLabel = "ta|ties|dare|consensus|average", description = "merge method")
+    String method;
+
+    @Option(names = "--keep", defaultValue = "auto", paramLabel = "K|auto",
+            description = "TIES / DARE-TIES: fraction of each task vector kept, in (0, 1]; auto searches {0.05, 0.1, 0.2}")
+    String keep;
+
+    @Option(names = "--lambda", defaultValue = "auto", paramLabel = "L|auto",
+            description = "scaling of the merged task vector; auto searches the grid on calibration data")
+    String lambda;
+
+    @Option(names = "--drop", defaultValue = "auto", paramLabel = "P|auto",
+            description = "DARE drop probability in [0, 1); auto searches {0.1, 0.3, 0.5, 0.7, 0.9}")
+    String drop;
+
+    @Option(names = "--dare-base", defaultValue = "ta", paramLabel = "ta|ties", description = "what DARE feeds: ta or ties")
+    String dareBase;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "DARE's random seed")
+    long seed;
+
+    @Option(names = "--consensus-k", defaultValue = "2", paramLabel = "K", description = "Consensus: tasks that must agree")
+    int consensusK;
+
+    @Option(names = "--mask-lambda", defaultValue = "0.4", paramLabel = "L", description = "Consensus: TALL mask lambda_t")
+    double maskLambda;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
+    Path out;
+
+    @Override
+    public Integer call() {
+        Method m = parseMethod(method);
+        MergeWorkflow.Request req = new MergeWorkflow.Request(m, optional("--keep", keep), optional("--lambda", lambda),
+                optional("--drop", drop), parseMethod(dareBase), seed, consensusK, maskLambda);
+        if (m != Method.TIES && m != Method.DARE && req.keep().isPresent()) {
+            throw new IllegalArgumentException("--keep applies to ties and dare only");
+        }
+        ExperimentSpec spec = runtime.loadSpec();
+        OutputDirectory dir = OutputDirectory.prepare(out);
+        ProgressBars progress = runtime.progress();
+        try (Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = MergeWorkflow.run(ex, req, dir, progress);
+            var root = r.root();
+            System.out.printf(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambda %s%s -> %s%n",
+                    root.get("method").asText(), root.get("meanAccuracy").asDouble(),
+                    root.get("meanNormalizedAccuracy").asDouble(), root.get("lambda"),
+                    root.get("keep").isNull() ? "" : ", keep " + root.get("keep"), dir.resolve("result.json"));
+        } finally {
+            progress.done();
+        }
+        return 0;
+    }
+
+    static Method parseMethod(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "ta", "task-arithmetic" -> Method.TA;
+            case "ties" -> Method.TIES;
+            case "dare" -> Method.DARE;
+            case "consensus", "tall" -> Method.CONSENSUS;
+            case "average", "avg" -> Method.AVERAGE;
+            default -> throw new IllegalArgumentException("unknown method '" + s + "' (ta, ties, dare, consensus, average)");
+        };
+    }
+
+    /** A number, or empty for "auto"; anything else is a one-line error. */
+    static OptionalDouble optional(String flag, String value) {
+        if (value.equalsIgnoreCase("auto")) {
+            return OptionalDouble.empty();
+        }
+        try {
+            double d = Double.parseDouble(value);
+            if (!Double.isFinite(d)) {
+                throw new IllegalArgumentException(flag + " must be finite, got " + value);
+            }
+            return OptionalDouble.of(d);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " must be a number or auto, got '" + value + "'");
+        }
+    }
+}
