@@ -79,7 +79,19 @@ public final class Experiment implements AutoCloseable {
         TreeSet<String> parameterNames = new TreeSet<>(base.names());
         parameterNames.addAll(carried.keySet());
         ModelScorer scorer = ModelScorer.open(spec.graph(), parameterNames, options);
-        return new Experiment(spec, base, List.copyOf(taus), new ParameterSet(carried), scorer);
+        Experiment ex = new Experiment(spec, base, List.copyOf(taus), new ParameterSet(carried), scorer);
+        try {
+            // Bad data fails now, not after a search has run for an hour.
+            for (int t = 0; t < ex.taskCount(); t++) {
+                for (Split split : Split.values()) {
+                    scorer.validate(ex.dataset(t, split), spec.tasks().get(t).output());
+                }
+            }
+        } catch (RuntimeException e) {
+            ex.close();
+            throw e;
+        }
+        return ex;
     }
 
     public ExperimentSpec spec() {

@@ -21,8 +21,13 @@ public final class Main {
 
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int run(String... args) {
+        return run(new PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #run(String...)}, with error lines going to {@code err}. */
+    public static int run(PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
-        PrintWriter err = cli.getErr();
+        cli.setErr(err);
         cli.setParameterExceptionHandler((ex, a) -> {
             err.println("nps: " + ex.getMessage());
             err.flush();

@@ -1,0 +1,116 @@
+package dev.nps.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nps.storage.Checkpoint;
+import dev.nps.storage.onnx.OnnxModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The commands on the bundled digits fixture, end to end through ONNX Runtime. */
+class CliEndToEndTest {
+    private static final Path SPEC = CliFixture.DIGITS.resolve("spec.conf");
+    private static final List<String> TASKS =
+            List.of("identity", "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "invert", "transpose");
+
+    @TempDir
+    Path tmp;
+
+    private static JsonNode read(Path file) throws IOException {
+        return new ObjectMapper().readTree(file.toFile());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ta", "ties", "dare", "consensus", "average"})
+    void mergeWritesEveryTaskAccuracyAndTheModel(String method) throws IOException {
+        Path out = tmp.resolve(method);
+        CliFixture.Run r = CliFixture.run("merge", "-q", "--spec", SPEC.toString(), "--method", method, "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(out.resolve("result.json"));
+        assertEquals("merge", result.get("command").asText());
+        assertTrue(result.get("method").asText().startsWith(method));
+        for (String task : TASKS) {
+            JsonNode t = result.get("tasks").get(task);
+            double acc = t.get("accuracy").asDouble();
+            assertTrue(acc > 0.1 && acc <= 1.0, task + " accuracy " + acc);
+            assertEquals(t.get("correct").asDouble() / t.get("samples").asDouble(), acc, 1e-12);
+            assertTrue(t.get("normalizedAccuracy").asDouble() > 0);
+        }
+        assertTrue(result.get("meanAccuracy").asDouble() > 0.5, "a merge on digits beats chance by far");
+        assertTrue(result.get("wallSeconds").asDouble() > 0);
+        if (!method.equals("average")) {
+            assertEquals("calibration", result.get("selection").get("split").asText());
+            assertTrue(result.get("selection").get("grid").size() >= 15);
+        }
+        // The written model is loadable and matches the graph's initializers.
+        try (Checkpoint c = Checkpoint.open(out.resolve("model.safetensors"))) {
+            OnnxModel onnx = OnnxModel.load(out.resolve("model.onnx"));
+            for (String name : c.names()) {
+                assertTrue(java.util.Arrays.equals(c.readFloats(name), onnx.readFloats(name)), name);
+            }
+        }
+        try (var files = Files.list(out)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")));
+        }
+    }
+
+    @Test
+    void fixedTaskArithmeticMatchesPythonCounts() throws IOException {
+        Path out = tmp.resolve("ta-fixed");
+        CliFixture.Run r = CliFixture.run("merge", "-q", "--spec", SPEC.toString(), "--method", "ta", "--lambda", "0.3",
+                "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(out.resolve("result.json"));
+        JsonNode expected = read(CliFixture.DIGITS.resolve("expected.json")).get("merges").get("ta_lambda0.3");
+        for (String task : TASKS) {
+            assertEquals(expected.get("tasks").get(task).get("test").get("correct").asLong(),
+                    result.get("tasks").get(task).get("correct").asLong(), task);
+        }
+    }
+
+    @Test
+    void givenHyperParametersAreUsedAsIs() throws IOException {
+        Path out = tmp.resolve("ties-fixed");
+        CliFixture.Run r = CliFixture.run("merge", "-q", "--spec", SPEC.toString(), "--method", "ties", "--keep", "0.2",
+                "--lambda", "0.7", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(out.resolve("result.json"));
+        assertEquals(0.2, result.get("keep").asDouble());
+        assertEquals(0.7, result.get("lambda").asDouble());
+        assertTrue(result.get("selection") == null);
+    }
+
+    @Test
+    void evalMatchesPythonOnnxRuntimeCounts() throws IOException {
+        Path out = tmp.resolve("eval");
+        CliFixture.Run r = CliFixture.run("eval", "-q", "--spec", SPEC.toString(), "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(out.resolve("result.json"));
+        JsonNode expected = read(CliFixture.DIGITS.resolve("expected.json"));
+        JsonNode models = expected.get("models");
+        for (String task : TASKS) {
+            JsonNode t = result.get("tasks").get(task);
+            assertEquals(1.0, t.get("normalizedAccuracy").asDouble());
+            // Java ONNX Runtime 1.28 and Python's 1.30 agree on every correct count.
+            assertEquals(models.get(task).get(task).get("test").get("correct").asLong(), t.get("correct").asLong(), task);
+            assertEquals(models.get("base").get(task).get("test").get("correct").asLong() / 300.0,
+                    result.get("base").get("tasks").get(task).asDouble(), 1e-12, task);
+        }
+        assertTrue(result.get("base").get("meanAccuracy").asDouble() < result.get("meanAccuracy").asDouble());
+    }
+
+    @Test
+    void inspectListsTensors() {
+        assertEquals(0, CliFixture.run("inspect", CliFixture.DIGITS.resolve("base.safetensors").toString()).exitCode());
+        assertEquals(0, CliFixture.run("inspect", CliFixture.DIGITS.resolve("model.onnx").toString()).exitCode());
+    }
+}

@@ -1,0 +1,71 @@
+package dev.nps.cli;
+
+import dev.nps.storage.Checkpoint;
+import dev.nps.storage.DType;
+import dev.nps.storage.FloatTensor;
+import dev.nps.storage.ParameterSet;
+import dev.nps.storage.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/** A writable copy of examples/digits and a way to run the CLI in-process. */
+final class CliFixture {
+    static final Path DIGITS = Path.of(System.getProperty("nps.repo.root", "..")).resolve("examples/digits");
+
+    record Run(int exitCode, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(err, true), args);
+        return new Run(code, err.toString());
+    }
+
+    /** Copies the digits fixture into {@code dir} and returns the copy's spec. */
+    static Path copyDigits(Path dir) {
+        try (Stream<Path> files = Files.walk(DIGITS)) {
+            for (Path p : files.toList()) {
+                Path target = dir.resolve(DIGITS.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir.resolve("spec.conf");
+    }
+
+    /** Rewrites a checkpoint of the copy after {@code edit} changed its tensors. */
+    static void editCheckpoint(Path file, Consumer<TreeMap<String, FloatTensor>> edit) {
+        TreeMap<String, FloatTensor> tensors;
+        try (Checkpoint c = Checkpoint.open(file)) {
+            tensors = new TreeMap<>(c.readAllFloats().asMap());
+        }
+        edit.accept(tensors);
+        new SafetensorsWriter().addAll(new ParameterSet(tensors), DType.F32).write(file);
+    }
+
+    static boolean holdsNoFile(Path dir) {
+        if (!Files.exists(dir)) {
+            return true;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.noneMatch(Files::isRegularFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private CliFixture() {
+    }
+}
