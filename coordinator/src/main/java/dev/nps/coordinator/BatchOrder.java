@@ -1,0 +1,78 @@
+package dev.nps.coordinator;
+
+import dev.nps.evaluator.Dataset;
+import dev.nps.evaluator.actor.SearchData.EvalTask;
+import dev.nps.protocol.BatchRef;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one order in which every candidate sees the calibration batches, interleaved across the
+ * scored tasks (task0 batch0, task1 batch0, ..., task0 batch1, ...; a task whose batches run out
+ * is skipped), so that a candidate's bounds tighten on every task at once.
+ *
+ * <p>Tasks are addressed by slot, 0..T-1 in ascending task index.
+ */
+final class BatchOrder {
+    private final int[] slotTask;       // slot -> task index
+    private final long[] slotSamples;   // slot -> N_t
+    private final List<BatchRef> refs = new ArrayList<>();
+    private final int[] positionSlot;
+    private final int[] positionSamples;
+
+    BatchOrder(Map<Integer, EvalTask> tasks) {
+        int slots = tasks.size();
+        slotTask = new int[slots];
+        slotSamples = new long[slots];
+        Dataset[] data = new Dataset[slots];
+        int s = 0;
+        int rounds = 0;
+        for (var e : new java.util.TreeMap<>(tasks).entrySet()) {
+            slotTask[s] = e.getKey();
+            data[s] = e.getValue().calibration();
+            slotSamples[s] = data[s].size();
+            rounds = Math.max(rounds, data[s].batchCount());
+            s++;
+        }
+        List<Integer> slotOf = new ArrayList<>();
+        List<Integer> samples = new ArrayList<>();
+        for (int b = 0; b < rounds; b++) {
+            for (s = 0; s < slots; s++) {
+                if (b < data[s].batchCount()) {
+                    refs.add(BatchRef.newBuilder().setPosition(refs.size()).setTask(slotTask[s]).setBatch(b).build());
+                    slotOf.add(s);
+                    samples.add(Math.min(data[s].batchSize(), data[s].size() - b * data[s].batchSize()));
+                }
+            }
+        }
+        positionSlot = slotOf.stream().mapToInt(Integer::intValue).toArray();
+        positionSamples = samples.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Batches per candidate. */
+    int size() {
+        return refs.size();
+    }
+
+    int slots() {
+        return slotTask.length;
+    }
+
+    BatchRef ref(int position) {
+        return refs.get(position);
+    }
+
+    int slot(int position) {
+        return positionSlot[position];
+    }
+
+    int samples(int position) {
+        return positionSamples[position];
+    }
+
+    /** N_t of a slot. */
+    long taskSamples(int slot) {
+        return slotSamples[slot];
+    }
+}

@@ -1,0 +1,396 @@
+package dev.nps.coordinator;
+
+import dev.nps.cmaes.CmaEs;
+import dev.nps.cmaes.CmaEsOptions;
+import dev.nps.protocol.AbortCandidate;
+import dev.nps.protocol.Attach;
+import dev.nps.protocol.BatchRef;
+import dev.nps.protocol.BatchScored;
+import dev.nps.protocol.CandidateSpec;
+import dev.nps.protocol.CoordinatorMessage;
+import dev.nps.protocol.EvaluatorMessage;
+import dev.nps.protocol.WorkRequest;
+import dev.nps.protocol.WorkUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Runs one search: CMA-ES for a fixed number of generations (never a tolerance stop, so neither
+ * the cache nor aborts can move the stopping point). Per generation it asks for candidates, turns
+ * them into specs, takes what the cache knows, and hands out the rest as work units (a candidate
+ * and some positions of the shared batch order) to evaluators that ask for work. Every scored
+ * batch narrows the candidate's accuracy interval; candidates that can no longer reach the mu best
+ * are dropped ({@link AbortRule}).
+ *
+ * <p>What CMA-ES is told: -accuracy for a fully scored candidate, -upper for a dropped one. A
+ * dropped candidate c has upper(c) below the final accuracy of at least mu others, hence below the
+ * accuracy of every member of the true top mu (all of which are fully scored, since none of them
+ * can be dropped). So after sorting (ties by ask order) the first mu ranks hold exactly the true
+ * top mu in their true order, and CMA-ES's update, which reads only those ranks, is identical.
+ * Only its record of the last generation's fitness values differs, which no update reads.
+ *
+ * <p>Local inputs (search space, result future) arrive through the factory; every message it
+ * receives or sends is protobuf, with actor references as strings.
+ */
+final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
+    private final SearchSpace space;
+    private final SearchConfig config;
+    private final BatchOrder order;
+    private final SearchListener listener;
+    private final CompletableFuture<SearchResult> result;
+    private final ActorRefResolver resolver;
+    private final String run;
+    private final CmaEs cma;
+    private final EvaluationCache cache;
+    private final Trajectory trajectory = new Trajectory();
+
+    private final Map<String, ActorRef<EvaluatorMessage>> evaluators = new HashMap<>();
+    private final LinkedHashSet<String> idle = new LinkedHashSet<>();
+    private final Map<String, Integer> assigned = new HashMap<>();      // evaluator -> candidate index it works on
+    private final Map<String, Integer> lastCandidate = new HashMap<>(); // evaluator -> last candidate index this generation
+    private final Map<Long, CandidateSpec> droppedSpecs = new HashMap<>(); // for batches that arrive late
+
+    private int generation;          // 0-based index of the running generation
+    private double[][] xs;
+    private CandidateState[] candidates; // null between generations
+    private long evaluatedInGeneration;
+    private int abortedInGeneration;
+
+    private long batchesEvaluated;
+    private long skippedByCache;
+    private long skippedByAbort;
+    private long lateBatches;
+    private long cacheHits;
+    private long aborted;
+    private double[] bestX;
+    private double bestAccuracy = Double.NEGATIVE_INFINITY;
+    private CandidateSpec bestSpec;
+    private final List<GenerationStats> history = new ArrayList<>();
+    private final long startNanos = System.nanoTime();
+    private long coordinatorNanos;
+    private long listenerNanos;
+    private long handlerStart;       // when the running handler began
+    private boolean finished;
+
+    static Behavior<CoordinatorMessage> create(SearchSpace space, SearchConfig config, BatchOrder order,
+                                               List<ActorRef<EvaluatorMessage>> evaluators, String run,
+                                               SearchListener listener, CompletableFuture<SearchResult> result) {
+        return Behaviors.setup(ctx -> new CoordinatorActor(ctx, space, config, order, evaluators, run, listener, result));
+    }
+
+    private CoordinatorActor(ActorContext<CoordinatorMessage> ctx, SearchSpace space, SearchConfig config, BatchOrder order,
+                             List<ActorRef<EvaluatorMessage>> evaluatorRefs, String run, SearchListener listener,
+                             CompletableFuture<SearchResult> result) {
+        super(ctx);
+        long t0 = System.nanoTime();
+        handlerStart = t0;
+        this.space = space;
+        this.config = config;
+        this.order = order;
+        this.listener = listener;
+        this.result = result;
+        this.run = run;
+        this.resolver = ActorRefResolver.get(ctx.getSystem());
+        this.cma = new CmaEs(space.x0(), config.sigma0(), CmaEsOptions.defaults(config.seed())
+                .withLambda(config.population()).withBounds(space.lower(), space.upper()));
+        this.cache = new EvaluationCache(config.cache(), order.size());
+        String self = resolver.toSerializationFormat(ctx.getSelf());
+        for (ActorRef<EvaluatorMessage> e : evaluatorRefs) {
+            evaluators.put(resolver.toSerializationFormat(e), e);
+            e.tell(EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(self).setRun(run)).build());
+        }
+        guarded(this::advance);
+        coordinatorNanos += System.nanoTime() - t0;
+    }
+
+    @Override
+    public Receive<CoordinatorMessage> createReceive() {
+        return newReceiveBuilder().onMessage(CoordinatorMessage.class, this::onMessage).build();
+    }
+
+    private Behavior<CoordinatorMessage> onMessage(CoordinatorMessage m) {
+        long t0 = System.nanoTime();
+        handlerStart = t0;
+        guarded(() -> {
+            switch (m.getKindCase()) {
+                case REQUEST -> onRequest(m.getRequest());
+                case SCORED -> onScored(m.getScored());
+                case FAILED -> fail("evaluation of candidate " + m.getFailed().getCandidate() + " failed: "
+                        + m.getFailed().getMessage());
+                case KIND_NOT_SET -> getContext().getLog().warn("ignoring an empty coordinator message");
+            }
+        });
+        coordinatorNanos += System.nanoTime() - t0;
+        return finished ? Behaviors.stopped() : this;
+    }
+
+    private void guarded(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            fail(e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    private void onRequest(WorkRequest r) {
+        if (!r.getRun().equals(run)) {
+            getContext().getLog().warn("ignoring a work request for run '{}'", r.getRun());
+            return;
+        }
+        String ev = r.getEvaluator();
+        evaluators.computeIfAbsent(ev, resolver::resolveActorRef);
+        assigned.remove(ev);
+        idle.add(ev);
+        dispatch();
+    }
+
+    private void onScored(BatchScored s) {
+        int population = cma.lambda();
+        long id = s.getCandidate();
+        int position = s.getBatch().getPosition();
+        if (position < 0 || position >= order.size() || s.getCount() != order.samples(position)) {
+            throw new IllegalStateException("evaluator reported " + s.getCount() + " samples for batch position " + position
+                    + "; expected " + (position >= 0 && position < order.size() ? order.samples(position) : "a position < " + order.size()));
+        }
+        if (candidates == null || id / population != generation) {
+            CandidateSpec spec = droppedSpecs.get(id);
+            if (spec != null) {
+                cache.record(spec, position, s.getCorrect());
+            }
+            lateBatches++;
+            return;
+        }
+        CandidateState c = candidates[(int) (id % population)];
+        cache.record(c.spec, position, s.getCorrect());
+        evaluatedInGeneration++;
+        if (c.status() == CandidateState.Status.RUNNING) {
+            c.record(position, s.getCorrect());
+            advance();
+        }
+    }
+
+    // ------------------------------------------------------------------ generations
+
+    /** Moves the search as far as it goes without new scores. */
+    private void advance() {
+        while (!finished) {
+            if (candidates == null) {
+                startGeneration();
+            }
+            abortHopeless();
+            if (!generationComplete()) {
+                dispatch();
+                return;
+            }
+            finishGeneration();
+        }
+    }
+
+    private void startGeneration() {
+        List<double[]> asked = cma.ask();
+        int population = asked.size();
+        xs = asked.toArray(double[][]::new);
+        candidates = new CandidateState[population];
+        Map<CandidateSpec, CandidateState> leaders = new HashMap<>();
+        for (int k = 0; k < population; k++) {
+            long id = (long) generation * population + k;
+            CandidateSpec spec = space.toSpec(xs[k]);
+            CandidateState leader = cache.enabled() ? leaders.get(spec) : null;
+            candidates[k] = leader != null ? new CandidateState(k, id, xs[k], leader)
+                    : new CandidateState(k, id, xs[k], spec, order, cache.lookup(spec));
+            leaders.putIfAbsent(spec, candidates[k]);
+        }
+        evaluatedInGeneration = 0;
+        abortedInGeneration = 0;
+        lastCandidate.clear();
+        assigned.clear();
+    }
+
+    private boolean generationComplete() {
+        for (CandidateState c : candidates) {
+            if (c.status() == CandidateState.Status.RUNNING) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void abortHopeless() {
+        if (config.abort() == AbortMode.OFF) {
+            return;
+        }
+        int n = candidates.length;
+        double[] lower = new double[n];
+        double[] upper = new double[n];
+        boolean[] running = new boolean[n];
+        for (int k = 0; k < n; k++) {
+            CandidateState c = candidates[k];
+            if (config.abort() == AbortMode.STATISTICAL) {
+                double[] b = c.statisticalBounds(config.statisticalDelta());
+                lower[k] = b[0];
+                upper[k] = b[1];
+            } else {
+                lower[k] = c.lower();
+                upper[k] = c.upper();
+            }
+            running[k] = !c.isFollower() && c.status() == CandidateState.Status.RUNNING;
+        }
+        int alive = 0;
+        for (CandidateState c : candidates) {
+            alive += c.status() == CandidateState.Status.ABORTED ? 0 : 1;
+        }
+        for (int k : AbortRule.toAbort(lower, upper, running, cma.mu())) {
+            // Never binds in EXACT mode (the true top mu are never dropped); keeps STATISTICAL from
+            // dropping so many that fewer than mu candidates get an exact score.
+            if (alive <= cma.mu()) {
+                break;
+            }
+            alive--;
+            CandidateState c = candidates[k];
+            c.abort();
+            abortedInGeneration++;
+            droppedSpecs.put(c.id, c.spec);
+            EvaluatorMessage abort = EvaluatorMessage.newBuilder()
+                    .setAbort(AbortCandidate.newBuilder().setCandidate(c.id)).build();
+            assigned.forEach((ev, idx) -> {
+                if (idx == k) {
+                    evaluators.get(ev).tell(abort);
+                }
+            });
+        }
+    }
+
+    private void finishGeneration() {
+        int population = candidates.length;
+        double[] fitness = new double[population];
+        double genBest = Double.NEGATIVE_INFINITY;
+        int genBestIndex = -1;
+        double sum = 0;
+        int done = 0;
+        int hits = 0;
+        long fromCache = 0;
+        for (int k = 0; k < population; k++) {
+            CandidateState c = candidates[k];
+            fromCache += c.cachedBatches;
+            hits += c.cachedBatches > 0 ? 1 : 0;
+            switch (c.status()) {
+                case DONE -> {
+                    double acc = c.lower();
+                    fitness[k] = -acc;
+                    sum += acc;
+                    done++;
+                    if (acc > genBest) {
+                        genBest = acc;
+                        genBestIndex = k;
+                    }
+                }
+                case ABORTED -> fitness[k] = -c.upper();
+                case RUNNING -> throw new IllegalStateException("generation finished with candidate " + k + " still running");
+            }
+        }
+        cma.tell(xs, fitness);
+        if (genBest > bestAccuracy) {
+            bestAccuracy = genBest;
+            bestX = xs[genBestIndex].clone();
+            bestSpec = candidates[genBestIndex].spec;
+        }
+        long total = (long) population * order.size();
+        long skippedAbort = total - evaluatedInGeneration - fromCache;
+        batchesEvaluated += evaluatedInGeneration;
+        skippedByCache += fromCache;
+        skippedByAbort += skippedAbort;
+        cacheHits += hits;
+        aborted += abortedInGeneration;
+        double[] mean = cma.mean();
+        trajectory.generation(mean, cma.sigma());
+        GenerationStats stats = new GenerationStats(generation + 1, mean, cma.sigma(), space.subspaceWeights(mean),
+                genBest, sum / done, evaluatedInGeneration, fromCache, skippedAbort,
+                (fromCache + skippedAbort) / (double) total, abortedInGeneration, hits);
+        history.add(stats);
+        candidates = null;
+        generation++;
+        long t0 = System.nanoTime();
+        listener.onGeneration(stats);
+        listenerNanos += System.nanoTime() - t0;
+        if (generation == config.generations()) {
+            finish();
+        }
+    }
+
+    private void finish() {
+        finished = true;
+        long wall = (System.nanoTime() - startNanos) / 1_000_000;
+        double coordMillis = (coordinatorNanos + (System.nanoTime() - handlerStart) - listenerNanos) / 1e6;
+        result.complete(new SearchResult(config.seed(), generation, cma.lambda(), (long) generation * cma.lambda(),
+                order.size(), batchesEvaluated, skippedByCache, skippedByAbort, lateBatches, cacheHits, aborted,
+                bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis));
+    }
+
+    // ------------------------------------------------------------------ work
+
+    private void dispatch() {
+        if (candidates == null) {
+            return;
+        }
+        Iterator<String> it = idle.iterator();
+        while (it.hasNext()) {
+            String ev = it.next();
+            CandidateState c = choose(ev);
+            if (c == null) {
+                return;
+            }
+            List<BatchRef> unit = c.takeUnit(config.batchesPerUnit());
+            it.remove();
+            assigned.put(ev, c.index);
+            lastCandidate.put(ev, c.index);
+            evaluators.get(ev).tell(EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder()
+                    .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit)).build());
+        }
+    }
+
+    /**
+     * The candidate an idle evaluator works on next: the one it worked on before (its model is
+     * loaded), else the first one nobody works on, else the first with batches left. Candidates are
+     * taken in ask order, so early ones finish first and give later ones a bar to be dropped against.
+     */
+    private CandidateState choose(String ev) {
+        Integer last = lastCandidate.get(ev);
+        if (last != null && candidates[last].hasPending()) {
+            return candidates[last];
+        }
+        CandidateState fallback = null;
+        for (CandidateState c : candidates) {
+            if (!c.hasPending()) {
+                continue;
+            }
+            if (!assigned.containsValue(c.index)) {
+                return c;
+            }
+            if (fallback == null) {
+                fallback = c;
+            }
+        }
+        return fallback;
+    }
+
+    private void fail(String message) {
+        if (!finished) {
+            finished = true;
+            result.completeExceptionally(new SearchException(message));
+        }
+    }
+}

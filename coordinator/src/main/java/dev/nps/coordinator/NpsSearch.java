@@ -1,0 +1,190 @@
+package dev.nps.coordinator;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.nps.evaluator.actor.EvaluatorActor;
+import dev.nps.evaluator.actor.ProtoSerializer;
+import dev.nps.evaluator.actor.SearchData;
+import dev.nps.protocol.CoordinatorMessage;
+import dev.nps.protocol.EvaluatorMessage;
+import dev.nps.protocol.TaskMask;
+import dev.nps.storage.ParameterSet;
+import dev.nps.storage.subspace.SubspacePartition;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * Runs an NPS search on this JVM: an embedded actor system (no network), one coordinator and N
+ * evaluator actors sharing the node's {@link SearchData}; returns when the last generation is told.
+ *
+ * <pre>{@code
+ * SearchResult r = NpsSearch.run(SearchSetup.of(experiment, SearchKind.PRUNE, List.of(0)),
+ *         SearchConfig.defaults().withSeed(7).withEvaluators(4), stats -> log(stats));
+ * }</pre>
+ */
+public final class NpsSearch {
+    private static final String EVALUATOR_DISPATCHER = "nps-evaluator-dispatcher";
+
+    private NpsSearch() {
+    }
+
+    /**
+     * @param listener told after every generation, on the coordinator's thread
+     * @throws SearchException if an evaluator fails or the search cannot run; IllegalArgumentException on bad settings
+     */
+    public static SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener) {
+        return run(setup, config, listener, ConfigFactory.empty());
+    }
+
+    /** As {@link #run(SearchSetup, SearchConfig, SearchListener)}, with Pekko settings that take precedence (tests). */
+    static SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener, Config pekkoOverrides) {
+        SearchData data = searchData(setup, config);
+        SearchSpace space = space(setup, config, data);
+        BatchOrder order = new BatchOrder(data.evalTasks());
+        CompletableFuture<SearchResult> result = new CompletableFuture<>();
+        String run = UUID.randomUUID().toString();
+        Behavior<Void> guardian = Behaviors.setup(ctx -> {
+            List<ActorRef<EvaluatorMessage>> evaluators = new ArrayList<>();
+            for (int i = 0; i < config.evaluators(); i++) {
+                evaluators.add(ctx.spawn(EvaluatorActor.create(data), "evaluator-" + i,
+                        DispatcherSelector.fromConfig(EVALUATOR_DISPATCHER)));
+            }
+            ActorRef<CoordinatorMessage> coordinator = ctx.spawn(
+                    CoordinatorActor.create(space, config, order, evaluators, run, listener, result), "coordinator");
+            // The coordinator stops once the result is complete; any earlier stop is a failure.
+            ctx.watch(coordinator);
+            evaluators.forEach(ctx::watch);
+            return Behaviors.receive(Void.class)
+                    .onSignal(Terminated.class, signal -> {
+                        result.completeExceptionally(new SearchException("search actor " + signal.getRef().path().name()
+                                + " stopped unexpectedly"));
+                        return Behaviors.stopped();
+                    })
+                    .build();
+        });
+        ActorSystem<Void> system = ActorSystem.create(guardian, "nps-search",
+                pekkoOverrides.withFallback(pekkoConfig(config.evaluators())).withFallback(ConfigFactory.load()));
+        try {
+            return result.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new SearchException("search failed: " + e.getCause(), e.getCause());
+        } finally {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                // the result is already known; a slow shutdown does not change it
+            }
+        }
+    }
+
+    /**
+     * Pekko for an embedded search: local provider, Java serialization off, protobuf messages
+     * through {@code ProtoSerializer}, evaluators on their own pool so blocking inference never
+     * starves the coordinator, and no JVM-wide hooks.
+     */
+    static Config pekkoConfig(int evaluators) {
+        return ConfigFactory.parseString("""
+                pekko {
+                  loglevel = "WARNING"
+                  stdout-loglevel = "OFF"
+                  loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
+                  logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+                  log-dead-letters = off
+                  log-dead-letters-during-shutdown = off
+                  jvm-exit-on-fatal-error = off
+                  jvm-shutdown-hooks = off
+                  coordinated-shutdown.run-by-jvm-shutdown-hook = off
+                  actor.provider = local
+                }
+                %s {
+                  type = Dispatcher
+                  executor = "thread-pool-executor"
+                  thread-pool-executor.fixed-pool-size = %d
+                  throughput = 1
+                }
+                """.formatted(EVALUATOR_DISPATCHER, evaluators)).withFallback(ConfigFactory.parseString(ProtoSerializer.CONFIG));
+    }
+
+    /** The node's shared data: the setup plus each searched task's partition, built from the config. */
+    static SearchData searchData(SearchSetup setup, SearchConfig config) {
+        Map<Integer, SubspacePartition> partitions = new HashMap<>();
+        for (int t : setup.tasks()) {
+            ParameterSet tau = setup.taus().get(t);
+            long n = tau.elementCount();
+            long keepCount = (long) Math.ceil(config.keep() * n);
+            partitions.put(t, SubspacePartition.build(tau.flatView(), config.subspaces(), keepCount,
+                    config.partition(), config.bandFactor()));
+        }
+        return new SearchData(setup.base(), setup.taus(), setup.carried(), setup.scorer(), partitions, setup.calibration());
+    }
+
+    static SearchSpace space(SearchSetup setup, SearchConfig config, SearchData data) {
+        int task = setup.tasks().getFirst();
+        return switch (setup.kind()) {
+            case PRUNE -> new PruneSpace(task, data.partition(task), config.values(), config.weightLower(),
+                    config.weightUpper());
+            case TRANSFER -> new TransferSpace(task, data.partition(task), config.values(), config.weightLower(),
+                    config.weightUpper(), config.lambdaStart(SearchKind.TRANSFER), config.lambdaLower(), config.lambdaUpper());
+            case FUSION -> new FusionSpace(fusionMasks(setup, config, data), config.lambdaStart(SearchKind.FUSION),
+                    config.lambdaLower(), config.lambdaUpper());
+        };
+    }
+
+    /** Each fused task's fixed mask: the given kept counts (and scales), else its plain top-k entries. */
+    private static List<TaskMask> fusionMasks(SearchSetup setup, SearchConfig config, SearchData data) {
+        List<TaskMask> masks = new ArrayList<>();
+        for (int t : setup.tasks().stream().sorted().toList()) {
+            SubspacePartition part = data.partition(t);
+            SearchSetup.FixedMask fixed = setup.fixedMasks().get(t);
+            TaskMask.Builder b = TaskMask.newBuilder().setTask(t);
+            if (fixed == null) {
+                for (long k : part.maskFor(SearchSpace.filled(part.subspaces(), 1.0)).keptPerSubspace()) {
+                    b.addKept(k);
+                }
+            } else {
+                part.maskFromCounts(fixed.kept()); // fails with the subspace that does not fit
+                if (fixed.kept().length != part.subspaces() + 1) {
+                    throw new IllegalArgumentException("task " + t + ": fixed mask has " + fixed.kept().length
+                            + " kept counts, the partition has " + (part.subspaces() + 1) + " subspaces");
+                }
+                for (long k : fixed.kept()) {
+                    b.addKept(k);
+                }
+                if (fixed.scales() != null) {
+                    if (config.values() != ValueMode.REWEIGHT) {
+                        throw new IllegalArgumentException("task " + t + ": fixed mask has scales but the value mode is "
+                                + config.values());
+                    }
+                    if (fixed.scales().length != part.subspaces() + 1) {
+                        throw new IllegalArgumentException("task " + t + ": fixed mask has " + fixed.scales().length
+                                + " scales, expected " + (part.subspaces() + 1));
+                    }
+                    for (double s : fixed.scales()) {
+                        b.addScales(s);
+                    }
+                }
+            }
+            masks.add(b.build());
+        }
+        return masks;
+    }
+}
