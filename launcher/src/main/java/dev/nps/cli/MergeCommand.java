@@ -22,7 +22,13 @@ final class MergeCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
-    @Option(names = "--method", required = true, paramLabel = "ta|ties|dare|consensus|average", description = "merge method")
+    @Mixin
+    SearchOptions search;
+
+    @Option(names = "--no-control", description = "nps: skip the control run (same lambda search over plain magnitude masks)")
+    boolean noControl;
+
+    @Option(names = "--method", required = true, paramLabel = "ta|ties|dare|consensus|average|nps", description = "merge method")
     String method;
 
     @Option(names = "--keep", defaultValue = "auto", paramLabel = "K|auto",
@@ -40,9 +46,6 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--dare-base", defaultValue = "ta", paramLabel = "ta|ties", description = "what DARE feeds: ta or ties")
     String dareBase;
 
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "DARE's random seed")
-    long seed;
-
     @Option(names = "--consensus-k", defaultValue = "2", paramLabel = "K", description = "Consensus: tasks that must agree")
     int consensusK;
 
@@ -54,9 +57,12 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (method.equalsIgnoreCase("nps")) {
+            return mergeNps();
+        }
         Method m = parseMethod(method);
         MergeWorkflow.Request req = new MergeWorkflow.Request(m, optional("--keep", keep), optional("--lambda", lambda),
-                optional("--drop", drop), parseMethod(dareBase), seed, consensusK, maskLambda);
+                optional("--drop", drop), parseMethod(dareBase), search.seed, consensusK, maskLambda);
         if (m != Method.TIES && m != Method.DARE && req.keep().isPresent()) {
             throw new IllegalArgumentException("--keep applies to ties and dare only");
         }
@@ -70,6 +76,32 @@ final class MergeCommand implements Callable<Integer> {
                     root.get("method").asText(), root.get("meanAccuracy").asDouble(),
                     root.get("meanNormalizedAccuracy").asDouble(), root.get("lambda"),
                     root.get("keep").isNull() ? "" : ", keep " + root.get("keep"), dir.resolve("result.json"));
+        } finally {
+            progress.done();
+        }
+        return 0;
+    }
+
+    private int mergeNps() {
+        if (keep.equalsIgnoreCase("auto")) {
+            throw new IllegalArgumentException("merge --method nps needs --keep K (auto is not supported yet)");
+        }
+        if (!lambda.equalsIgnoreCase("auto")) {
+            throw new IllegalArgumentException("merge --method nps searches one lambda per task; --lambda does not apply");
+        }
+        OptionalDouble k = optional("--keep", keep);
+        var config = search.config(k.getAsDouble());
+        ExperimentSpec spec = runtime.loadSpec();
+        OutputDirectory dir = OutputDirectory.prepare(out);
+        ProgressBars progress = runtime.progress();
+        try (Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = dev.nps.workflow.NpsWorkflow.merge(ex, config, !noControl, dir, progress, search.listener(runtime.quiet));
+            var root = r.root();
+            System.out.printf(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f)%s -> %s%n",
+                    root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(),
+                    root.has("control") ? String.format(Locale.ROOT, "; control (weights 1) %.4f",
+                            root.get("control").get("meanAccuracy").asDouble()) : "",
+                    dir.resolve("result.json"));
         } finally {
             progress.done();
         }

@@ -1,0 +1,53 @@
+package dev.nps.cli;
+
+import dev.nps.result.OutputDirectory;
+import dev.nps.result.RunResult;
+import dev.nps.spec.ExperimentSpec;
+import dev.nps.workflow.Experiment;
+import dev.nps.workflow.NpsWorkflow;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "prune", mixinStandardHelpOptions = true,
+        description = "NPS-prune one task vector: CMA-ES searches one weight per magnitude subspace on the task's"
+                + " calibration data; the top-k of the reweighted magnitudes is kept.")
+final class PruneCommand implements Callable<Integer> {
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Mixin
+    SearchOptions search;
+
+    @Option(names = "--task", required = true, paramLabel = "T", description = "task name from the spec")
+    String task;
+
+    @Option(names = "--keep", defaultValue = "0.1", paramLabel = "K", description = "fraction of entries kept, in (0, 1]; default ${DEFAULT-VALUE}")
+    double keep;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
+    Path out;
+
+    @Override
+    public Integer call() {
+        var config = search.config(keep);
+        ExperimentSpec spec = runtime.loadSpec();
+        spec.task(task);
+        OutputDirectory dir = OutputDirectory.prepare(out);
+        ProgressBars progress = runtime.progress();
+        try (Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet));
+            var root = r.root();
+            System.out.printf(Locale.ROOT, "prune %s keep %s: test accuracy %.4f (normalized %.4f); magnitude top-k %.4f -> %s%n",
+                    task, keep, root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(),
+                    root.get("control").get("accuracy").asDouble(), dir.resolve("result.json"));
+        } finally {
+            progress.done();
+        }
+        return 0;
+    }
+}
