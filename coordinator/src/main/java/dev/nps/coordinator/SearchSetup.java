@@ -70,9 +70,7 @@ public record SearchSetup(ParameterSet base, List<ParameterSet> taus, ParameterS
             }
             calibration.put(t, new EvalTask(ex.dataset(t, Experiment.Split.CALIBRATION), ex.spec().tasks().get(t).output()));
         }
-        // Experiment adds its carried parameters to any set; completing an empty one yields them alone.
-        ParameterSet carried = ex.complete(new ParameterSet(Map.of()));
-        return new SearchSetup(ex.base(), ex.taus(), carried, ex.scorer(), calibration, kind, tasks, fixedMasks);
+        return new SearchSetup(ex.base(), ex.taus(), ex.carried(), ex.scorer(), calibration, kind, tasks, fixedMasks);
     }
 
     /** A search scored on the searched tasks themselves. */

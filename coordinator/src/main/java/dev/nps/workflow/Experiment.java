@@ -115,6 +115,11 @@ public final class Experiment implements AutoCloseable {
         return spec.tasks().size();
     }
 
+    /** Parameters only fine-tuned checkpoints have (task heads), carried unchanged into every model. */
+    public ParameterSet carried() {
+        return carried;
+    }
+
     public ModelScorer scorer() {
         return scorer;
     }
