@@ -25,7 +25,7 @@ final class SearchOptions {
     @Option(names = "--subspaces", defaultValue = "8", paramLabel = "M", description = "magnitude subspaces per task vector")
     int subspaces;
 
-    @Option(names = "--partition", defaultValue = "all", paramLabel = "all|band",
+    @Option(names = "--partition", defaultValue = "band", paramLabel = "all|band",
             description = "subspaces over all entries (the paper) or over the top c*k entries (band); default ${DEFAULT-VALUE}")
     String partition;
 
