@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code nps} command line. Bad input ends with one line on stderr and a non-zero exit. */
 @Command(name = "nps", mixinStandardHelpOptions = true, version = "nps 0.1.0",
         description = "Neural Parameter Search: prune, merge and compress task vectors, scored with ONNX Runtime.",
-        subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class})
+        subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class,
+                CompressCommand.class, DecompressCommand.class})
 public final class Main {
 
     /** Exit code for input the user must fix (bad flags, bad files, bad spec). */

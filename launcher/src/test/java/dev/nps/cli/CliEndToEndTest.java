@@ -109,6 +109,40 @@ class CliEndToEndTest {
     }
 
     @Test
+    void compressThenDecompressRebuildsTheStoredModel() throws IOException {
+        Path packed = tmp.resolve("packed");
+        CliFixture.Run r = CliFixture.run("compress", "-q", "--spec", SPEC.toString(), "--keep", "0.05", "--generations", "3",
+                "--out", packed.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(packed.resolve("result.json"));
+        JsonNode bytes = result.get("compression").get("rot90");
+        assertTrue(bytes.get("bytes").asLong() < bytes.get("paperBytes").asLong(), "Elias-Fano beats the paper's n-bit mask");
+        assertTrue(bytes.get("bytes").asLong() < bytes.get("denseBytes").asLong() / 10);
+        Path restored = tmp.resolve("restored");
+        r = CliFixture.run("decompress", "--from", packed.toString(), "--task", "rot90", "--out", restored.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode back = read(restored.resolve("result.json"));
+        assertEquals(result.get("tasks").get("rot90").get("correct").asLong(), back.get("tasks").get("rot90").get("correct").asLong());
+        assertTrue(Files.isRegularFile(restored.resolve("model.onnx")));
+    }
+
+    @Test
+    void pruneReportsSearchAndControl() throws IOException {
+        Path out = tmp.resolve("prune");
+        CliFixture.Run r = CliFixture.run("prune", "-q", "--spec", SPEC.toString(), "--task", "identity", "--keep", "0.1",
+                "--generations", "3", "--seed", "5", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(out.resolve("result.json"));
+        JsonNode search = result.get("search");
+        assertEquals(3, search.get("generations").asInt());
+        assertEquals(64, search.get("trajectorySha256").asText().length());
+        assertEquals(search.get("candidates").asLong() * search.get("batchesPerCandidate").asLong(),
+                search.get("batchesEvaluated").asLong() + search.get("batchesSkipped").asLong());
+        assertTrue(result.get("control").get("accuracy").asDouble() > 0.3);
+        assertTrue(result.get("tasks").get("identity").get("accuracy").asDouble() > 0.3);
+    }
+
+    @Test
     void inspectListsTensors() {
         assertEquals(0, CliFixture.run("inspect", CliFixture.DIGITS.resolve("base.safetensors").toString()).exitCode());
         assertEquals(0, CliFixture.run("inspect", CliFixture.DIGITS.resolve("model.onnx").toString()).exitCode());
