@@ -125,29 +125,6 @@ public final class NpsSearch {
                 """.formatted(EVALUATOR_DISPATCHER, evaluators)).withFallback(ConfigFactory.parseString(ProtoSerializer.CONFIG));
     }
 
-    /** The model a candidate spec stands for (a fresh copy: base names plus carried parameters). */
-    public static ParameterSet materialize(SearchSetup setup, SearchConfig config, CandidateSpec spec) {
-        ParameterSet view = new dev.nps.evaluator.actor.Materializer(searchData(setup, config)).materialize(spec);
-        return view.map(a -> a);
-    }
-
-    /**
-     * The control of a PRUNE search: every subspace weight fixed at 1, i.e. plain magnitude top-k
-     * through the same partition and materialization.
-     */
-    public static CandidateSpec magnitudeControl(SearchSetup setup, SearchConfig config) {
-        if (setup.kind() != SearchKind.PRUNE) {
-            throw new IllegalArgumentException("the magnitude control is defined for PRUNE searches");
-        }
-        int task = setup.tasks().getFirst();
-        SubspacePartition part = searchData(setup, config).partition(task);
-        TaskMask.Builder b = TaskMask.newBuilder().setTask(task).setLambda(1.0);
-        for (long k : part.maskFor(SearchSpace.filled(part.subspaces(), 1.0)).keptPerSubspace()) {
-            b.addKept(k);
-        }
-        return CandidateSpec.newBuilder().addTasks(b).build();
-    }
-
     /** The node's shared data: the setup plus each searched task's partition, built from the config. */
     static SearchData searchData(SearchSetup setup, SearchConfig config) {
         Map<Integer, SubspacePartition> partitions = new HashMap<>();

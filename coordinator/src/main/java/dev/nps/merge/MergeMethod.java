@@ -1,10 +1,7 @@
 package dev.nps.merge;
 
-import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A weight-space merge of task vectors {@code tau_t = theta_ft_t - theta_base} (all with the
@@ -39,18 +36,7 @@ public sealed interface MergeMethod
     /** {@code base + lambda * delta} per entry, in double, stored as float32. */
     static ParameterSet plusScaled(ParameterSet base, ParameterSet delta, double lambda) {
         Merger.checkSameLayout(base, "the base", delta, "delta");
-        Map<String, FloatTensor> out = new TreeMap<>();
-        for (String name : base.names()) {
-            FloatTensor b = base.get(name);
-            float[] bd = b.data();
-            float[] d = delta.get(name).data();
-            float[] v = new float[d.length];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (bd[i] + lambda * d[i]);
-            }
-            out.put(name, new FloatTensor(b.shape(), v));
-        }
-        return new ParameterSet(out);
+        return base.plusScaled(delta, lambda);
     }
 
     /** Task Arithmetic: {@code tau_m = sum_t tau_t}. */

@@ -3,18 +3,17 @@ package dev.nps.workflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nps.coordinator.CandidateModels;
 import dev.nps.coordinator.NpsSearch;
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchKind;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.SearchResult;
 import dev.nps.coordinator.SearchSetup;
-import dev.nps.coordinator.ValueMode;
 import dev.nps.evaluator.Score;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.result.RunResult.TaskResult;
-import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.StorageException;
 import dev.nps.storage.onnx.OnnxModel;
@@ -28,7 +27,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * {@code nps compress}: the base plus each task's NPS-pruned task vector stored sparse
@@ -55,8 +53,7 @@ public final class CompressionWorkflow {
             String name = ex.spec().tasks().get(t).name();
             SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
             SearchResult search = NpsSearch.run(setup, config.withSeed(config.seed() + t), listener);
-            ParameterSet theta = NpsSearch.materialize(setup, config, search.bestSpec());
-            ParameterSet sparseTau = prunedTaskVector(ex.base(), ex.taus().get(t), theta, config.values());
+            ParameterSet sparseTau = CandidateModels.of(setup, config).prunedTaskVector(search.bestSpec().getTasks(0));
             String file = "tasks/" + name + ".npsv";
             createDirectories(out.resolve("tasks"));
             Map<String, String> meta = Map.of("nps.task", name, "nps.keep", Double.toString(config.keep()));
@@ -128,41 +125,9 @@ public final class CompressionWorkflow {
         }
     }
 
-    /**
-     * The pruned task vector as stored: tau itself on the kept entries (MASK), or theta - base
-     * (REWEIGHT, where kept values were scaled); zero elsewhere.
-     */
-    static ParameterSet prunedTaskVector(ParameterSet base, ParameterSet tau, ParameterSet theta, ValueMode values) {
-        Map<String, FloatTensor> out = new TreeMap<>();
-        for (String name : tau.names()) {
-            float[] b = base.get(name).data();
-            float[] tv = tau.get(name).data();
-            float[] th = theta.get(name).data();
-            float[] v = new float[tv.length];
-            for (int i = 0; i < v.length; i++) {
-                if (th[i] != b[i]) {
-                    v[i] = values == ValueMode.MASK ? tv[i] : th[i] - b[i];
-                }
-            }
-            out.put(name, new FloatTensor(tau.get(name).shape(), v));
-        }
-        return new ParameterSet(out);
-    }
-
-    /** base + sparse tau, per entry in double, stored as float (as the search materialized it). */
+    /** base + the stored sparse tau, entry by entry as the search materialized it. */
     static ParameterSet rebuild(ParameterSet base, SparseTaskVector sparse) {
-        ParameterSet dense = sparse.toDense();
-        Map<String, FloatTensor> out = new TreeMap<>(base.asMap());
-        for (String name : dense.names()) {
-            float[] b = base.get(name).data();
-            float[] d = dense.get(name).data();
-            float[] v = new float[b.length];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (b[i] + 1.0 * d[i]);
-            }
-            out.put(name, new FloatTensor(base.get(name).shape(), v));
-        }
-        return new ParameterSet(out);
+        return base.plusScaled(sparse.toDense(), 1.0);
     }
 
     private static long fileSize(Path p) {

@@ -171,18 +171,18 @@ public final class MergeWorkflow {
 
     private static Family family(Request req, Map<String, Double> params, double[] defaultLambdas) {
         double[] lambdas = req.lambda().isPresent() ? new double[] {req.lambda().getAsDouble()} : defaultLambdas;
-        return new Family(new TreeMap<>(params), withLambda(req, params, 1.0), lambdas);
+        return new Family(new TreeMap<>(params), mergeOf(req, params), lambdas);
     }
 
-    /** The merge method with every hyper-parameter fixed. */
-    static MergeMethod withLambda(Request req, Map<String, Double> p, double lambda) {
+    /** The family's merge; only its merged task vector is used, so its own lambda is 1. */
+    private static MergeMethod mergeOf(Request req, Map<String, Double> p) {
         return switch (req.method()) {
-            case TA -> new MergeMethod.TaskArithmetic(lambda);
-            case TIES -> new MergeMethod.Ties(p.get("keep"), lambda);
-            case CONSENSUS -> new MergeMethod.Consensus(req.consensusK(), req.maskLambda(), lambda);
+            case TA -> new MergeMethod.TaskArithmetic(1.0);
+            case TIES -> new MergeMethod.Ties(p.get("keep"), 1.0);
+            case CONSENSUS -> new MergeMethod.Consensus(req.consensusK(), req.maskLambda(), 1.0);
             case AVERAGE -> new MergeMethod.Average();
             case DARE -> new MergeMethod.Dare(p.get("drop"), req.seed(), req.dareBase() == Method.TA
-                    ? new MergeMethod.TaskArithmetic(lambda) : new MergeMethod.Ties(p.get("keep"), lambda));
+                    ? new MergeMethod.TaskArithmetic(1.0) : new MergeMethod.Ties(p.get("keep"), 1.0));
         };
     }
 

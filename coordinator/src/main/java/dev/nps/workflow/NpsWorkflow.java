@@ -2,6 +2,7 @@ package dev.nps.workflow;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nps.coordinator.CandidateModels;
 import dev.nps.coordinator.GenerationStats;
 import dev.nps.coordinator.NpsSearch;
 import dev.nps.coordinator.SearchConfig;
@@ -41,8 +42,9 @@ public final class NpsWorkflow {
         int t = ex.spec().taskIndex(taskName);
         SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
         SearchResult search = NpsSearch.run(setup, config, listener);
-        ParameterSet theta = NpsSearch.materialize(setup, config, search.bestSpec());
-        ParameterSet control = NpsSearch.materialize(setup, config, NpsSearch.magnitudeControl(setup, config));
+        CandidateModels models = CandidateModels.of(setup, config);
+        ParameterSet theta = models.materialize(search.bestSpec());
+        ParameterSet control = models.materialize(models.magnitudeControl());
 
         progress.start("scoring on test", 3);
         Score reference = ex.score(ex.finetuned(t), t, Split.TEST);
@@ -90,7 +92,7 @@ public final class NpsWorkflow {
         }
         SearchSetup fusion = SearchSetup.of(ex, SearchKind.FUSION, all, all, masks);
         SearchResult lambdas = NpsSearch.run(fusion, config, listener);
-        ParameterSet theta = NpsSearch.materialize(fusion, config, lambdas.bestSpec());
+        ParameterSet theta = CandidateModels.of(fusion, config).materialize(lambdas.bestSpec());
 
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
         List<Score> scores = Evaluations.scoreModel(ex, theta, Split.TEST, "merged model (test)", progress);
@@ -110,7 +112,7 @@ public final class NpsWorkflow {
         if (control) {
             SearchSetup plain = SearchSetup.of(ex, SearchKind.FUSION, all, all, Map.of());
             SearchResult plainLambdas = NpsSearch.run(plain, config, listener);
-            ParameterSet plainTheta = NpsSearch.materialize(plain, config, plainLambdas.bestSpec());
+            ParameterSet plainTheta = CandidateModels.of(plain, config).materialize(plainLambdas.bestSpec());
             List<Score> plainScores = Evaluations.scoreModel(ex, plainTheta, Split.TEST, "control (test)", progress);
             ObjectNode ctrl = result.section("control");
             ctrl.put("description", "every subspace weight fixed at 1 (magnitude top-k), same per-task lambda search");

@@ -30,13 +30,6 @@ final class ProgressBars implements Progress {
         }
     }
 
-    /** Extra text after the bar, e.g. the best score so far. */
-    void extra(String message) {
-        if (bar != null) {
-            bar.setExtraMessage(message);
-        }
-    }
-
     @Override
     public void done() {
         if (bar != null) {

@@ -53,6 +53,38 @@ public final class ParameterSet {
         return tensors.values().stream().map(FloatTensor::data).toArray(float[][]::new);
     }
 
+    /**
+     * {@code this + lambda * delta} per entry, computed in double and stored as float32. Tensors
+     * {@code delta} lacks are taken over unchanged (shared, not copied); {@code delta} may not
+     * hold a name this set lacks, nor a tensor of another shape.
+     */
+    public ParameterSet plusScaled(ParameterSet delta, double lambda) {
+        for (String name : delta.names()) {
+            if (!contains(name)) {
+                throw new StorageException("delta has tensor '" + name + "' that the base lacks");
+            }
+            if (!get(name).sameShape(delta.get(name))) {
+                throw new StorageException("tensor '" + name + "' has shape " + Shapes.format(delta.get(name).shape())
+                        + " in the delta but " + Shapes.format(get(name).shape()) + " in the base");
+            }
+        }
+        TreeMap<String, FloatTensor> out = new TreeMap<>();
+        tensors.forEach((name, t) -> {
+            if (!delta.contains(name)) {
+                out.put(name, t);
+                return;
+            }
+            float[] b = t.data();
+            float[] d = delta.get(name).data();
+            float[] v = new float[b.length];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (b[i] + lambda * d[i]);
+            }
+            out.put(name, new FloatTensor(t.shape(), v));
+        });
+        return new ParameterSet(out);
+    }
+
     /** A new set with each tensor's data replaced by {@code f} applied to a copy. */
     public ParameterSet map(UnaryOperator<float[]> f) {
         TreeMap<String, FloatTensor> out = new TreeMap<>();

@@ -26,7 +26,6 @@ public record SubspaceMask(float[] lowerBounds, float[] thresholds, long[] ties,
      * vector. {@code scales} has one factor per subspace 0..M (null means all 1).
      */
     public void addMasked(float[][] out, float[][] tau, double lambda, double[] scales) {
-        int m = thresholds.length;
         long[] tiesLeft = ties.clone();
         for (int p = 0; p < tau.length; p++) {
             float[] src = tau[p];
@@ -34,10 +33,7 @@ public record SubspaceMask(float[] lowerBounds, float[] thresholds, long[] ties,
             for (int i = 0; i < src.length; i++) {
                 float v = src[i];
                 float a = Math.abs(v);
-                int s = m - 1;
-                while (s > 0 && a < lowerBounds[s]) {
-                    s--;
-                }
+                int s = SubspacePartition.subspaceOf(lowerBounds, a);
                 float t = thresholds[s];
                 boolean keep = a > t || (a == t && tiesLeft[s]-- > 0);
                 if (keep) {
@@ -50,17 +46,13 @@ public record SubspaceMask(float[] lowerBounds, float[] thresholds, long[] ties,
 
     /** The mask as booleans, for tests and reports. */
     public boolean[][] toBooleans(float[][] tau) {
-        int m = thresholds.length;
         long[] tiesLeft = ties.clone();
         boolean[][] mask = new boolean[tau.length][];
         for (int p = 0; p < tau.length; p++) {
             mask[p] = new boolean[tau[p].length];
             for (int i = 0; i < tau[p].length; i++) {
                 float a = Math.abs(tau[p][i]);
-                int s = m - 1;
-                while (s > 0 && a < lowerBounds[s]) {
-                    s--;
-                }
+                int s = SubspacePartition.subspaceOf(lowerBounds, a);
                 mask[p][i] = a > thresholds[s] || (a == thresholds[s] && tiesLeft[s]-- > 0);
             }
         }

@@ -114,9 +114,18 @@ public final class SubspacePartition {
 
     /** The subspace of an entry of magnitude a. */
     public int subspaceOf(float a) {
-        int s = lowerBounds.length - 1;
-        while (s > 0 && a < lowerBounds[s]) {
-            s--;
+        return subspaceOf(lowerBounds, a);
+    }
+
+    /**
+     * The last subspace whose lower bound is <= a (bounds ascend, bound 0 is 0). The scan starts
+     * at the bottom: with the band partition nearly every entry lies in subspace 0 and costs one
+     * comparison; equal-count buckets cost M/2 on average either way.
+     */
+    static int subspaceOf(float[] lowerBounds, float a) {
+        int s = 0;
+        while (s + 1 < lowerBounds.length && a >= lowerBounds[s + 1]) {
+            s++;
         }
         return s;
     }
