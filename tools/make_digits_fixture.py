@@ -18,19 +18,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
-from onnx import numpy_helper
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+from fixturelib import OrtScorer, atomic_save_safetensors, atomic_write_bytes, export_mlp, score, state, torch_logits
 
 SEED = 20250601
 N_CALIB = 300
@@ -74,10 +72,6 @@ class MLP(torch.nn.Module):
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
 
 
-def state(model: MLP) -> dict[str, np.ndarray]:
-    return {k: v.detach().numpy().astype(np.float32).copy() for k, v in model.state_dict().items()}
-
-
 def train(model: MLP, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, seed: int,
           stop=None) -> int:
     """Plain Adam, minibatch 32, seeded shuffling. stop(model)->bool ends early after an epoch."""
@@ -96,56 +90,6 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, seed
         if stop is not None and stop(model):
             return epoch
     return epochs
-
-
-def torch_logits(model: MLP, x: np.ndarray) -> np.ndarray:
-    model.eval()
-    with torch.no_grad():
-        return model(torch.from_numpy(x)).numpy()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600
-    os.replace(tmp, path)
-
-
-def atomic_save_safetensors(path: Path, tensors: dict[str, np.ndarray], metadata=None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name)
-    os.close(fd)
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, tmp, metadata=metadata)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600
-    os.replace(tmp, path)
-
-
-class OrtScorer:
-    """ONNX graph with a checkpoint's weights substituted for its initializers, run by ORT."""
-
-    def __init__(self, model_bytes: bytes) -> None:
-        self.proto = onnx.load_from_string(model_bytes)
-
-    def session(self, weights: dict[str, np.ndarray]) -> ort.InferenceSession:
-        m = onnx.ModelProto()
-        m.CopyFrom(self.proto)
-        inits = {i.name: i for i in m.graph.initializer}
-        assert set(inits) == set(weights), (sorted(inits), sorted(weights))
-        for name, arr in weights.items():
-            assert tuple(inits[name].dims) == arr.shape, (name, inits[name].dims, arr.shape)
-            inits[name].CopyFrom(numpy_helper.from_array(arr, name))
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 1
-        so.inter_op_num_threads = 1
-        return ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-
-    @staticmethod
-    def logits(sess: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
-        # Batches of the spec's batch-size, as the Java evaluator does.
-        return np.concatenate([sess.run(["logits"], {"x": x[s:s + BATCH]})[0]
-                               for s in range(0, len(x), BATCH)])
 
 
 def main() -> int:
@@ -205,29 +149,10 @@ def main() -> int:
         print(f"fine-tuned {t}: {ft_epochs[t]} epochs, test acc {acc(m, t):.3f}", file=sys.stderr)
 
     # --- export one ONNX graph (base weights as initializers) ---
-    base.eval()
-    with tempfile.TemporaryDirectory() as td:
-        p = Path(td) / "model.onnx"
-        torch.onnx.export(base, (torch.zeros(1, 64),), str(p), dynamo=False, opset_version=17,
-                          input_names=["x"], output_names=["logits"],
-                          dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
-                          do_constant_folding=True, keep_initializers_as_inputs=False)
-        proto = onnx.load(str(p))
-    proto.producer_name = "nps tools/make_digits_fixture.py"
-    onnx.checker.check_model(proto, full_check=True)
-    init = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
-    assert sorted(init) == sorted(base_w), f"initializer names {sorted(init)} != {sorted(base_w)}"
-    for k, v in init.items():
-        # Gemm uses transB=1, so weights keep torch's [out,in] orientation; pin that.
-        assert v.dtype == np.float32 and v.shape == base_w[k].shape and np.array_equal(v, base_w[k]), k
-    gemms = [n for n in proto.graph.node if n.op_type == "Gemm"]
-    assert len(gemms) == 3 and all(
-        {a.name: a.i for a in n.attribute}.get("transB") == 1 for n in gemms), "expected Gemm transB=1"
-    assert [i.name for i in proto.graph.input] == ["x"] and [o.name for o in proto.graph.output] == ["logits"]
-    model_bytes = proto.SerializeToString()
+    model_bytes = export_mlp(base, 64, "nps tools/make_digits_fixture.py", base_w)
 
     # --- ORT with each checkpoint substituted must reproduce torch ---
-    scorer = OrtScorer(model_bytes)
+    scorer = OrtScorer(model_bytes, BATCH)
     checkpoints = {"base": base_w, **{t: ft_w[t] for t in TASKS}}
     expected = {"batchSize": BATCH, "note": "correct = argmax (first max on ties) == label, onnxruntime "
                 + ort.__version__ + " CPU, batches of batchSize", "models": {}}
@@ -242,13 +167,10 @@ def main() -> int:
             entry = {}
             for split in ("calib", "test"):
                 x, y = data[t][split]
-                lo = OrtScorer.logits(sess, x)
+                lo = scorer.logits(sess, x)
                 diff = float(np.abs(lo - torch_logits(m, x)).max())
                 assert diff <= 1e-5, f"ORT vs torch logits differ by {diff} ({name}, {t}, {split})"
-                correct = int((lo.argmax(1) == y).sum())
-                top2 = np.sort(lo, axis=1)[:, -2:]
-                entry[split] = {"correct": correct, "n": int(len(y)),
-                                "minTop2Margin": float((top2[:, 1] - top2[:, 0]).min())}
+                entry[split] = score(lo, y)
             expected["models"][name][t] = entry
             acc_table[name][t] = entry["test"]["correct"] / entry["test"]["n"]
 
@@ -266,10 +188,8 @@ def main() -> int:
         entry = {"params": params, "tasks": {}}
         for t in TASKS:
             x, y = data[t]["test"]
-            lo = OrtScorer.logits(sess, x)
-            top2 = np.sort(lo, axis=1)[:, -2:]
-            entry["tasks"][t] = {"test": {"correct": int((lo.argmax(1) == y).sum()), "n": int(len(y)),
-                                          "minTop2Margin": float((top2[:, 1] - top2[:, 0]).min())}}
+            lo = scorer.logits(sess, x)
+            entry["tasks"][t] = {"test": score(lo, y)}
         expected["merges"][mname] = entry
         merge_acc[mname] = float(np.mean([e["test"]["correct"] / e["test"]["n"] for e in entry["tasks"].values()]))
 

@@ -21,18 +21,16 @@ import gzip
 import hashlib
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
-from onnx import numpy_helper
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
+
+from fixturelib import OrtScorer, atomic_save_safetensors, atomic_write_bytes, export_mlp, score, state, torch_logits
 
 SEED = 20250602
 # One thread: on a shared 2-core machine two OpenMP threads spin-wait on each other and some epochs take
@@ -114,10 +112,6 @@ class MLP(torch.nn.Module):
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
 
 
-def state(model: MLP) -> dict[str, np.ndarray]:
-    return {k: v.detach().numpy().astype(np.float32).copy() for k, v in model.state_dict().items()}
-
-
 def model_from(w: dict[str, np.ndarray]) -> MLP:
     m = MLP()
     m.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w.items()})
@@ -137,61 +131,6 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, seed
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(xt[idx]), yt[idx]).backward()
             opt.step()
-
-
-def torch_logits(model: MLP, x: np.ndarray) -> np.ndarray:
-    model.eval()
-    with torch.no_grad():
-        return np.concatenate([model(torch.from_numpy(x[s:s + 1000])).numpy() for s in range(0, len(x), 1000)])
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600
-    os.replace(tmp, path)
-
-
-def atomic_save_safetensors(path: Path, tensors: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name)
-    os.close(fd)
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-class OrtScorer:
-    """ONNX graph with a checkpoint's weights substituted for its initializers, run by ORT."""
-
-    def __init__(self, model_bytes: bytes) -> None:
-        self.proto = onnx.load_from_string(model_bytes)
-
-    def session(self, weights: dict[str, np.ndarray]) -> ort.InferenceSession:
-        m = onnx.ModelProto()
-        m.CopyFrom(self.proto)
-        inits = {i.name: i for i in m.graph.initializer}
-        assert set(inits) == set(weights), (sorted(inits), sorted(weights))
-        for name, arr in weights.items():
-            assert tuple(inits[name].dims) == arr.shape, (name, inits[name].dims, arr.shape)
-            inits[name].CopyFrom(numpy_helper.from_array(arr, name))
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = THREADS
-        so.inter_op_num_threads = 1
-        return ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-
-    @staticmethod
-    def logits(sess: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
-        # Batches of the spec's batch-size, as the Java evaluator does.
-        return np.concatenate([sess.run(["logits"], {"x": x[s:s + BATCH]})[0] for s in range(0, len(x), BATCH)])
-
-
-def score(lo: np.ndarray, y: np.ndarray) -> dict:
-    top2 = np.sort(lo, axis=1)[:, -2:]
-    return {"correct": int((lo.argmax(1) == y).sum()), "n": int(len(y)),
-            "minTop2Margin": float((top2[:, 1] - top2[:, 0]).min())}
 
 
 def main() -> int:
@@ -254,28 +193,10 @@ def main() -> int:
         log(f"fine-tuned {t}")
 
     # --- export one ONNX graph (base weights as initializers) ---
-    base.eval()
-    with tempfile.TemporaryDirectory() as td:
-        p = Path(td) / "model.onnx"
-        torch.onnx.export(base, (torch.zeros(1, 784),), str(p), dynamo=False, opset_version=17,
-                          input_names=["x"], output_names=["logits"],
-                          dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
-                          do_constant_folding=True, keep_initializers_as_inputs=False)
-        proto = onnx.load(str(p))
-    proto.producer_name = "nps tools/make_medium_benchmark.py"
-    onnx.checker.check_model(proto, full_check=True)
-    init = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
-    assert sorted(init) == sorted(base_w), f"initializer names {sorted(init)} != {sorted(base_w)}"
-    for k, v in init.items():
-        assert v.dtype == np.float32 and v.shape == base_w[k].shape and np.array_equal(v, base_w[k]), k
-    gemms = [n for n in proto.graph.node if n.op_type == "Gemm"]
-    assert len(gemms) == 3 and all(
-        {a.name: a.i for a in n.attribute}.get("transB") == 1 for n in gemms), "expected Gemm transB=1"
-    assert [i.name for i in proto.graph.input] == ["x"] and [o.name for o in proto.graph.output] == ["logits"]
-    model_bytes = proto.SerializeToString()
+    model_bytes = export_mlp(base, 784, "nps tools/make_medium_benchmark.py", base_w)
 
     # --- ORT with each checkpoint substituted must reproduce torch ---
-    scorer = OrtScorer(model_bytes)
+    scorer = OrtScorer(model_bytes, BATCH, THREADS)
     expected = {"batchSize": BATCH, "parameters": int(n_params),
                 "note": "correct = argmax (first max on ties) == label, onnxruntime " + ort.__version__
                 + f" CPU ({THREADS} threads), batches of batchSize", "models": {}}
@@ -288,8 +209,8 @@ def main() -> int:
             entry = {}
             for split in ("calib", "test"):
                 x, y = data[t][split]
-                lo = OrtScorer.logits(sess, x)
-                diff = float(np.abs(lo - torch_logits(m, x)).max())
+                lo = scorer.logits(sess, x)
+                diff = float(np.abs(lo - torch_logits(m, x, 1000)).max())
                 worst = max(worst, diff)
                 assert diff <= 1e-4, f"ORT vs torch logits differ by {diff} ({name}, {t}, {split})"
                 entry[split] = score(lo, y)
@@ -316,7 +237,7 @@ def main() -> int:
         sess = scorer.session(w)
         entry = {"params": params, "tasks": {}}
         for t in TASKS:
-            entry["tasks"][t] = {s: score(OrtScorer.logits(sess, data[t][s][0]), data[t][s][1])
+            entry["tasks"][t] = {s: score(scorer.logits(sess, data[t][s][0]), data[t][s][1])
                                  for s in ("calib", "test")}
         expected["merges"][mname] = entry
         mean_acc[mname] = {s: float(np.mean([e[s]["correct"] / e[s]["n"] for e in entry["tasks"].values()]))

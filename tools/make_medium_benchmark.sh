@@ -10,7 +10,7 @@
 #    Fashion-MNIST from the Debian package dataset-fashion-mnist (apt-get download + dpkg -x, no root
 #    install); the Python script checks their SHA-256;
 # 3. runs tools/make_medium_benchmark.py, which trains, exports, cross-checks and writes the zoo.
-# Skips step 3 when CACHE_DIR/.complete records the current script's hash (pass --force to rebuild).
+# Skips step 3 when CACHE_DIR/.complete records the current hash of the script and tools/fixturelib.py (--force rebuilds).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,7 +31,7 @@ CACHE="$(cd "$CACHE" && pwd)"
 SCRIPT="$ROOT/tools/make_medium_benchmark.py"
 say() { echo "[medium] $*" >&2; }
 
-STAMP="$(sha256sum "$SCRIPT" | cut -c1-64)"
+STAMP="$(cat "$SCRIPT" "$ROOT/tools/fixturelib.py" | sha256sum | cut -c1-64)"
 if [ "$FORCE" = 0 ] && [ -f "$CACHE/.complete" ] && [ -f "$CACHE/expected.json" ] && [ "$(cat "$CACHE/.complete")" = "$STAMP" ]; then
   say "up to date: $CACHE (use --force to rebuild)"
   exit 0
