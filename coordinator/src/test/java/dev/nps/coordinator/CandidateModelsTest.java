@@ -4,15 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.nps.evaluator.ScorerOptions;
 import dev.nps.protocol.CandidateSpec;
-import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.UnsharedPolicy;
 import dev.nps.storage.kernel.TopK;
 import dev.nps.storage.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -24,8 +20,7 @@ class CandidateModelsTest {
 
     @BeforeAll
     static void load() {
-        Path spec = Path.of(System.getProperty("nps.repo.root", "..")).resolve("examples/digits/spec.conf");
-        ex = Experiment.load(ExperimentSpec.load(spec), ScorerOptions.defaults(), UnsharedPolicy.CARRY);
+        ex = DigitsExperiment.load();
     }
 
     @AfterAll

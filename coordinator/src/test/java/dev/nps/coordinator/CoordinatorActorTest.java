@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import dev.nps.evaluator.ScorerOptions;
 import dev.nps.evaluator.actor.ProtoSerializer;
 import dev.nps.evaluator.actor.SearchData;
 import dev.nps.protocol.BatchRef;
@@ -16,10 +15,7 @@ import dev.nps.protocol.EvaluatorFailed;
 import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
-import dev.nps.spec.ExperimentSpec;
-import dev.nps.storage.UnsharedPolicy;
 import dev.nps.workflow.Experiment;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -40,8 +36,7 @@ class CoordinatorActorTest {
 
     @BeforeAll
     static void load() {
-        Path spec = Path.of(System.getProperty("nps.repo.root", "..")).resolve("examples/digits/spec.conf");
-        ex = Experiment.load(ExperimentSpec.load(spec), ScorerOptions.defaults(), UnsharedPolicy.CARRY);
+        ex = DigitsExperiment.load();
     }
 
     @AfterAll

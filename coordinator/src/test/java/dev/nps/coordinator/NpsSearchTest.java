@@ -7,13 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import dev.nps.evaluator.ScorerOptions;
 import dev.nps.evaluator.actor.Materializer;
-import dev.nps.spec.ExperimentSpec;
-import dev.nps.storage.UnsharedPolicy;
 import dev.nps.storage.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +23,7 @@ class NpsSearchTest {
 
     @BeforeAll
     static void load() {
-        Path spec = Path.of(System.getProperty("nps.repo.root", "..")).resolve("examples/digits/spec.conf");
-        ex = Experiment.load(ExperimentSpec.load(spec), ScorerOptions.defaults(), UnsharedPolicy.CARRY);
+        ex = DigitsExperiment.load();
     }
 
     @AfterAll

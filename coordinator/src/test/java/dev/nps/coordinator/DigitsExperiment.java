@@ -1,0 +1,18 @@
+package dev.nps.coordinator;
+
+import dev.nps.evaluator.ScorerOptions;
+import dev.nps.spec.ExperimentSpec;
+import dev.nps.storage.UnsharedPolicy;
+import dev.nps.workflow.Experiment;
+import java.nio.file.Path;
+
+/** The bundled examples/digits experiment, as the coordinator tests load it. */
+final class DigitsExperiment {
+    private DigitsExperiment() {
+    }
+
+    static Experiment load() {
+        Path spec = Path.of(System.getProperty("nps.repo.root", "..")).resolve("examples/digits/spec.conf");
+        return Experiment.load(ExperimentSpec.load(spec), ScorerOptions.defaults(), UnsharedPolicy.CARRY);
+    }
+}
