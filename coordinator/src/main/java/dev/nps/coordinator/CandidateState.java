@@ -131,17 +131,8 @@ final class CandidateState {
         return accuracy(best);
     }
 
-    /**
-     * Fitness = mean over scored tasks of correct_t / N_t, summed in slot order. Each term and each
-     * rounded addition is monotone in its inputs, so a count vector that dominates another never
-     * yields a smaller double: the bounds hold for the computed values, not only the real ones.
-     */
     private double accuracy(long[] counts) {
-        double sum = 0;
-        for (int s = 0; s < counts.length; s++) {
-            sum += counts[s] / (double) order.taskSamples(s);
-        }
-        return sum / counts.length;
+        return order.fitness(counts);
     }
 
     /**
@@ -169,11 +160,9 @@ final class CandidateState {
         double unseen = 0;
         for (int s = 0; s < seen.length; s++) {
             double nt = order.taskSamples(s);
-            estimate += (correct[s] + rate * (nt - seen[s])) / nt;
-            unseen += (nt - seen[s]) / nt;
+            estimate += order.weight(s) * (correct[s] + rate * (nt - seen[s])) / nt;
+            unseen += order.weight(s) * (nt - seen[s]) / nt;
         }
-        estimate /= seen.length;
-        unseen /= seen.length;
         double half = unseen * Math.sqrt(Math.log(2 / delta) / (2.0 * n));
         return new double[] {Math.max(lo, estimate - half), Math.min(up, estimate + half)};
     }

@@ -54,7 +54,7 @@ public final class NpsSearch {
     static SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener, Config pekkoOverrides) {
         SearchData data = searchData(setup, config);
         SearchSpace space = space(setup, config, data);
-        BatchOrder order = new BatchOrder(data.evalTasks());
+        BatchOrder order = new BatchOrder(data.evalTasks(), setup.scoreWeights());
         CompletableFuture<SearchResult> result = new CompletableFuture<>();
         String run = UUID.randomUUID().toString();
         Behavior<Void> guardian = Behaviors.setup(ctx -> {
@@ -125,7 +125,12 @@ public final class NpsSearch {
                 """.formatted(EVALUATOR_DISPATCHER, evaluators)).withFallback(ConfigFactory.parseString(ProtoSerializer.CONFIG));
     }
 
-    /** The node's shared data: the setup plus each searched task's partition, built from the config. */
+    /**
+     * The node's shared data: the setup plus each searched task's partition, built from the config.
+     * With sign election (FUSION), each task vector's entries whose sign disagrees with the elected
+     * sign are zeroed once here, so every node's evaluators materialize the same sign-filtered
+     * models from the same few numbers; partitions stay those of the unfiltered vectors.
+     */
     static SearchData searchData(SearchSetup setup, SearchConfig config) {
         Map<Integer, SubspacePartition> partitions = new HashMap<>();
         for (int t : setup.tasks()) {
@@ -135,7 +140,14 @@ public final class NpsSearch {
             partitions.put(t, SubspacePartition.build(tau.flatView(), config.subspaces(), keepCount,
                     config.partition(), config.bandFactor()));
         }
-        return new SearchData(setup.base(), setup.taus(), setup.carried(), setup.scorer(), partitions, setup.calibration());
+        List<ParameterSet> taus = setup.taus();
+        if (config.signElection()) {
+            if (setup.kind() != SearchKind.FUSION) {
+                throw new IllegalArgumentException("sign election applies to FUSION searches, not " + setup.kind());
+            }
+            taus = SignElection.filter(taus, fusionMasks(setup, config, partitions), partitions);
+        }
+        return new SearchData(setup.base(), taus, setup.carried(), setup.scorer(), partitions, setup.calibration());
     }
 
     static SearchSpace space(SearchSetup setup, SearchConfig config, SearchData data) {
@@ -145,16 +157,17 @@ public final class NpsSearch {
                     config.weightUpper());
             case TRANSFER -> new TransferSpace(task, data.partition(task), config.values(), config.weightLower(),
                     config.weightUpper(), config.lambdaStart(SearchKind.TRANSFER), config.lambdaLower(), config.lambdaUpper());
-            case FUSION -> new FusionSpace(fusionMasks(setup, config, data), config.lambdaStart(SearchKind.FUSION),
+            case FUSION -> new FusionSpace(fusionMasks(setup, config, data.partitions()), config.lambdaStart(SearchKind.FUSION),
                     config.lambdaLower(), config.lambdaUpper());
         };
     }
 
     /** Each fused task's fixed mask: the given kept counts (and scales), else its plain top-k entries. */
-    private static List<TaskMask> fusionMasks(SearchSetup setup, SearchConfig config, SearchData data) {
+    private static List<TaskMask> fusionMasks(SearchSetup setup, SearchConfig config,
+                                             Map<Integer, SubspacePartition> partitions) {
         List<TaskMask> masks = new ArrayList<>();
         for (int t : setup.tasks().stream().sorted().toList()) {
-            SubspacePartition part = data.partition(t);
+            SubspacePartition part = partitions.get(t);
             SearchSetup.FixedMask fixed = setup.fixedMasks().get(t);
             TaskMask.Builder b = TaskMask.newBuilder().setTask(t);
             if (fixed == null) {

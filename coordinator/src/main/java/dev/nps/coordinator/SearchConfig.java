@@ -25,11 +25,14 @@ import dev.nps.storage.subspace.SubspacePartition;
  * @param lambdaInit       start value of every lambda; NaN = 1 for TRANSFER, 0.3 for FUSION
  * @param cache            reuse batch scores of equal candidates
  * @param batchesPerUnit   calibration batches per work unit
+ * @param signElection     FUSION: TIES-style sign election; each task keeps only the entries of its mask whose
+ *                         sign agrees with sign(sum of the fused masked task vectors)
  */
 public record SearchConfig(long seed, int evaluators, AbortMode abort, double statisticalDelta, int subspaces,
                            SubspacePartition.Kind partition, double bandFactor, ValueMode values, double keep,
                            int generations, int population, double sigma0, double weightLower, double weightUpper,
-                           double lambdaLower, double lambdaUpper, double lambdaInit, boolean cache, int batchesPerUnit) {
+                           double lambdaLower, double lambdaUpper, double lambdaInit, boolean cache, int batchesPerUnit,
+                           boolean signElection) {
 
     public SearchConfig {
         require(evaluators >= 1, "evaluators must be >= 1, got " + evaluators);
@@ -57,10 +60,10 @@ public record SearchConfig(long seed, int evaluators, AbortMode abort, double st
     }
 
     /** Seed 0, one evaluator, exact abort, M 8 over ALL entries, MASK, keep 0.1, 20 generations, sigma0 0.3,
-     *  weights in [0.05, 5], lambdas in [0, 2], cache on, 4 batches per unit. */
+     *  weights in [0.05, 5], lambdas in [0, 2], cache on, 4 batches per unit, no sign election. */
     public static SearchConfig defaults() {
         return new SearchConfig(0, 1, AbortMode.EXACT, 0.05, 8, SubspacePartition.Kind.ALL, 2.0, ValueMode.MASK, 0.1,
-                20, 0, 0.3, 0.05, 5.0, 0.0, 2.0, Double.NaN, true, 4);
+                20, 0, 0.3, 0.05, 5.0, 0.0, 2.0, Double.NaN, true, 4, false);
     }
 
     /** lambdaInit, or the kind's default when unset. */
@@ -74,76 +77,82 @@ public record SearchConfig(long seed, int evaluators, AbortMode abort, double st
 
     public SearchConfig withSeed(long v) {
         return new SearchConfig(v, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withEvaluators(int v) {
         return new SearchConfig(seed, v, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withAbort(AbortMode v) {
         return new SearchConfig(seed, evaluators, v, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withStatisticalDelta(double v) {
         return new SearchConfig(seed, evaluators, abort, v, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withSubspaces(int v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, v, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withPartition(SubspacePartition.Kind v, double band) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, v, band, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withValues(ValueMode v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, v, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withKeep(double v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, v,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withGenerations(int v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                v, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                v, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withPopulation(int v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, v, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, v, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withSigma0(double v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, v, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, v, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withWeightBounds(double lo, double up) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, lo, up, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit);
+                generations, population, sigma0, lo, up, lambdaLower, lambdaUpper, lambdaInit, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withLambdas(double lo, double up, double init) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lo, up, init, cache, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lo, up, init, cache, batchesPerUnit, signElection);
     }
 
     public SearchConfig withCache(boolean v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, v, batchesPerUnit);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, v, batchesPerUnit, signElection);
     }
 
     public SearchConfig withBatchesPerUnit(int v) {
         return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
-                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, v);
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache, v, signElection);
+    }
+
+    public SearchConfig withSignElection(boolean v) {
+        return new SearchConfig(seed, evaluators, abort, statisticalDelta, subspaces, partition, bandFactor, values, keep,
+                generations, population, sigma0, weightLower, weightUpper, lambdaLower, lambdaUpper, lambdaInit, cache,
+                batchesPerUnit, v);
     }
 }

@@ -18,10 +18,12 @@ import java.util.TreeMap;
  * @param tasks       searched task indices: exactly one for PRUNE and TRANSFER, at least one for FUSION
  * @param fixedMasks  FUSION only: a task's fixed mask (e.g. from a PRUNE result); tasks without one keep
  *                    their plain top-k entries
+ * @param scoreWeights scored task index to its weight in the fitness (a weighted sum of calibration
+ *                    accuracies); empty = the plain mean over scored tasks
  */
 public record SearchSetup(ParameterSet base, List<ParameterSet> taus, ParameterSet carried, ModelScorer scorer,
                           Map<Integer, EvalTask> calibration, SearchKind kind, List<Integer> tasks,
-                          Map<Integer, FixedMask> fixedMasks) {
+                          Map<Integer, FixedMask> fixedMasks, Map<Integer, Double> scoreWeights) {
 
     /** A task's mask as kept counts per subspace 0..M, with REWEIGHT scales (null = none). */
     public record FixedMask(long[] kept, double[] scales) {
@@ -36,6 +38,11 @@ public record SearchSetup(ParameterSet base, List<ParameterSet> taus, ParameterS
         tasks = List.copyOf(tasks);
         calibration = java.util.Collections.unmodifiableMap(new TreeMap<>(calibration));
         fixedMasks = java.util.Collections.unmodifiableMap(new TreeMap<>(fixedMasks));
+        scoreWeights = java.util.Collections.unmodifiableMap(new TreeMap<>(scoreWeights));
+        if (!scoreWeights.isEmpty() && !scoreWeights.keySet().equals(calibration.keySet())) {
+            throw new IllegalArgumentException("score weights cover tasks " + scoreWeights.keySet() + " but the scored tasks are "
+                    + calibration.keySet());
+        }
         if (kind == null) {
             throw new IllegalArgumentException("search kind is required");
         }
@@ -70,7 +77,12 @@ public record SearchSetup(ParameterSet base, List<ParameterSet> taus, ParameterS
             }
             calibration.put(t, new EvalTask(ex.dataset(t, Experiment.Split.CALIBRATION), ex.spec().tasks().get(t).output()));
         }
-        return new SearchSetup(ex.base(), ex.taus(), ex.carried(), ex.scorer(), calibration, kind, tasks, fixedMasks);
+        return new SearchSetup(ex.base(), ex.taus(), ex.carried(), ex.scorer(), calibration, kind, tasks, fixedMasks, Map.of());
+    }
+
+    /** This setup with the fitness a weighted sum of the scored tasks' calibration accuracies. */
+    public SearchSetup withScoreWeights(Map<Integer, Double> weights) {
+        return new SearchSetup(base, taus, carried, scorer, calibration, kind, tasks, fixedMasks, weights);
     }
 
     /** A search scored on the searched tasks themselves. */

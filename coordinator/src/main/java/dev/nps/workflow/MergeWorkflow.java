@@ -86,11 +86,20 @@ public final class MergeWorkflow {
     private MergeWorkflow() {
     }
 
-    public static RunResult run(Experiment ex, Request req, OutputDirectory out, Progress progress) {
-        long t0 = System.nanoTime();
+    /**
+     * A merged model with its hyper-parameters as chosen: base + lambda * merged task vector.
+     *
+     * @param calibrationMean the chosen point's mean calibration accuracy (NaN when nothing was searched)
+     * @param grid            every grid point's calibration score, or null when nothing was searched
+     */
+    public record Tuned(Map<String, Double> params, double lambda, ParameterSet theta, double calibrationMean,
+                        ArrayNode grid) {
+    }
+
+    /** The request's merge with any "auto" hyper-parameter chosen on calibration data; writes nothing. */
+    public static Tuned tune(Experiment ex, Request req, Progress progress) {
         List<Family> families = families(req, ex.taskCount());
         long points = families.stream().mapToLong(f -> f.lambdas().length).sum();
-        RunResult result;
         Choice chosen;
         ArrayNode grid = null;
         if (points == 1) {
@@ -102,6 +111,15 @@ public final class MergeWorkflow {
         }
         // The model written is exactly the one scored during selection: base + lambda * merged.
         ParameterSet theta = MergeMethod.plusScaled(ex.base(), chosen.delta(), chosen.lambda());
+        return new Tuned(chosen.params(), chosen.lambda(), theta, chosen.calibrationMean(), grid);
+    }
+
+    public static RunResult run(Experiment ex, Request req, OutputDirectory out, Progress progress) {
+        long t0 = System.nanoTime();
+        Tuned chosen = tune(ex, req, progress);
+        ArrayNode grid = chosen.grid();
+        ParameterSet theta = chosen.theta();
+        RunResult result;
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
         List<Score> scores = Evaluations.scoreModel(ex, theta, Split.TEST, "merged model (test)", progress);
 

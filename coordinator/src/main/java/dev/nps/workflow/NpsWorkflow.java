@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.stream.IntStream;
 
 /**
@@ -69,21 +70,99 @@ public final class NpsWorkflow {
         return result;
     }
 
+    /** The keep rates {@code --keep auto} chooses from, as the paper tuned k for its fusion results. */
+    public static final List<Double> AUTO_KEEPS = List.of(0.05, 0.1, 0.2);
+
+    /** One fusion at one keep: each task's mask (searched or plain top-k), then one lambda per task. */
+    private record Fused(double keep, List<SearchResult> pruneSearches, SearchResult lambdas, ParameterSet theta) {
+        double calibration() {
+            return lambdas.bestAccuracy();
+        }
+    }
+
     /**
      * {@code nps merge --method nps}: each task vector is NPS-pruned on its own calibration data,
      * then one lambda per task is searched on the mean calibration accuracy over all tasks. The
-     * control runs the same lambda search over plain magnitude top-k masks.
+     * control runs the same lambda search over plain magnitude top-k masks. With several keeps
+     * (auto) the whole pipeline runs at each and the best mean calibration accuracy wins (ties: the
+     * smaller keep); result.json then holds the test accuracy against keep of NPS, its control,
+     * TIES and DARE ({@code keepCurve}).
      */
-    public static RunResult merge(Experiment ex, SearchConfig config, boolean control, OutputDirectory out,
-                                  Progress progress, SearchListener listener) {
+    public static RunResult merge(Experiment ex, SearchConfig config, List<Double> keeps, boolean control,
+                                  OutputDirectory out, Progress progress, SearchListener listener) {
         long t0 = System.nanoTime();
+        if (keeps.isEmpty()) {
+            throw new IllegalArgumentException("at least one keep rate is needed");
+        }
+        List<Fused> runs = new ArrayList<>();
+        List<Fused> controls = new ArrayList<>();
+        for (double k : keeps) {
+            SearchConfig at = config.withKeep(k);
+            runs.add(npsFusion(ex, at, listener));
+            if (control) {
+                controls.add(plainFusion(ex, at, listener));
+            }
+        }
+        int chosen = 0;
+        for (int i = 1; i < runs.size(); i++) {
+            if (runs.get(i).calibration() > runs.get(chosen).calibration()) {
+                chosen = i;
+            }
+        }
+        Fused best = runs.get(chosen);
+        List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
+        List<Score> scores = Evaluations.scoreModel(ex, best.theta(), Split.TEST, "merged model (test)", progress);
+        RunResult result = new RunResult("merge", ex.spec().file().toString(), "nps", best.keep(), null)
+                .tasks(Evaluations.taskResults(ex, scores, reference));
+        ArrayNode perTask = result.root().putArray("lambdas");
+        best.lambdas().bestSpec().getTasksList().forEach(tm -> perTask.add(tm.getLambda()));
+        ObjectNode params = result.section("parameters");
+        params.put("signElection", config.signElection());
+        ObjectNode prune = result.section("prune");
+        for (int t = 0; t < ex.taskCount(); t++) {
+            SearchResult r = best.pruneSearches().get(t);
+            ObjectNode n = prune.putObject(ex.spec().tasks().get(t).name());
+            n.put("calibrationAccuracy", r.bestAccuracy());
+            n.set("bestWeights", doubles(r.bestWeights()));
+            n.put("trajectorySha256", r.trajectorySha256());
+        }
+        writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
+        List<Double> controlTest = new ArrayList<>();
+        if (control) {
+            Fused c = controls.get(chosen);
+            List<Score> plainScores = Evaluations.scoreModel(ex, c.theta(), Split.TEST, "control (test)", progress);
+            ObjectNode ctrl = result.section("control");
+            ctrl.put("description", "every subspace weight fixed at 1 (magnitude top-k), same per-task lambda search");
+            ctrl.put("meanAccuracy", Evaluations.mean(plainScores));
+            ctrl.put("calibrationMeanAccuracy", c.calibration());
+            ArrayNode pl = ctrl.putArray("lambdas");
+            c.lambdas().bestSpec().getTasksList().forEach(tm -> pl.add(tm.getLambda()));
+        }
+        if (keeps.size() > 1) {
+            ObjectNode sel = result.section("selection");
+            sel.put("split", "calibration");
+            sel.put("criterion", "mean calibration accuracy of the lambda-searched NPS merge; ties go to the smaller keep");
+            ArrayNode grid = sel.putArray("grid");
+            for (Fused f : runs) {
+                grid.addObject().put("keep", f.keep()).put("calibrationMeanAccuracy", f.calibration());
+            }
+            writeKeepCurve(ex, keeps, runs, controls, result, progress);
+        }
+        writeModel(ex, best.theta(), out, result, "merge");
+        result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
+        return result;
+    }
+
+    /** Prunes every task by its own search, then searches one lambda per task over those masks. */
+    private static Fused npsFusion(Experiment ex, SearchConfig config, SearchListener listener) {
         int tasks = ex.taskCount();
         List<Integer> all = IntStream.range(0, tasks).boxed().toList();
         Map<Integer, SearchSetup.FixedMask> masks = new HashMap<>();
         List<SearchResult> pruneSearches = new ArrayList<>();
+        SearchConfig pruning = config.withSignElection(false);
         for (int t = 0; t < tasks; t++) {
             SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
-            SearchResult r = NpsSearch.run(setup, config.withSeed(config.seed() + t), listener);
+            SearchResult r = NpsSearch.run(setup, pruning.withSeed(config.seed() + t), listener);
             pruneSearches.add(r);
             TaskMask best = r.bestSpec().getTasks(0);
             double[] scales = best.getScalesCount() == 0 ? null
@@ -92,38 +171,158 @@ public final class NpsWorkflow {
         }
         SearchSetup fusion = SearchSetup.of(ex, SearchKind.FUSION, all, all, masks);
         SearchResult lambdas = NpsSearch.run(fusion, config, listener);
-        ParameterSet theta = CandidateModels.of(fusion, config).materialize(lambdas.bestSpec());
+        return new Fused(config.keep(), pruneSearches, lambdas, CandidateModels.of(fusion, config).materialize(lambdas.bestSpec()));
+    }
 
+    /** The same lambda search over plain magnitude top-k masks (every subspace weight 1). */
+    private static Fused plainFusion(Experiment ex, SearchConfig config, SearchListener listener) {
+        List<Integer> all = IntStream.range(0, ex.taskCount()).boxed().toList();
+        SearchSetup plain = SearchSetup.of(ex, SearchKind.FUSION, all, all, Map.of());
+        SearchResult lambdas = NpsSearch.run(plain, config, listener);
+        return new Fused(config.keep(), List.of(), lambdas, CandidateModels.of(plain, config).materialize(lambdas.bestSpec()));
+    }
+
+    /** keepCurve: mean test accuracy against keep for NPS, its control, TIES and DARE (each tuned on calibration). */
+    private static void writeKeepCurve(Experiment ex, List<Double> keeps, List<Fused> runs, List<Fused> controls,
+                                       RunResult result, Progress progress) {
+        ObjectNode curve = result.section("keepCurve");
+        curve.put("split", "test");
+        curve.put("description", "mean test accuracy at each keep; every method's lambda (and NPS's weights) chosen on "
+                + "calibration data; dare = DARE-TA with drop = 1 - keep");
+        ArrayNode ks = curve.putArray("keeps");
+        keeps.forEach(ks::add);
+        ObjectNode methods = curve.putObject("methods");
+        ArrayNode nps = methods.putArray("nps");
+        for (Fused f : runs) {
+            nps.add(Evaluations.mean(Evaluations.scoreModel(ex, f.theta(), Split.TEST, "nps keep " + f.keep() + " (test)", progress)));
+        }
+        if (!controls.isEmpty()) {
+            ArrayNode c = methods.putArray("control");
+            for (Fused f : controls) {
+                c.add(Evaluations.mean(Evaluations.scoreModel(ex, f.theta(), Split.TEST, "control keep " + f.keep() + " (test)",
+                        progress)));
+            }
+        }
+        ArrayNode ties = methods.putArray("ties");
+        ArrayNode dare = methods.putArray("dare");
+        for (double k : keeps) {
+            MergeWorkflow.Request t = new MergeWorkflow.Request(MergeWorkflow.Method.TIES, OptionalDouble.of(k),
+                    OptionalDouble.empty(), OptionalDouble.empty(), MergeWorkflow.Method.TA, 0, 2, 0.4);
+            ties.add(Evaluations.mean(Evaluations.scoreModel(ex, MergeWorkflow.tune(ex, t, progress).theta(), Split.TEST,
+                    "ties keep " + k + " (test)", progress)));
+            MergeWorkflow.Request d = new MergeWorkflow.Request(MergeWorkflow.Method.DARE, OptionalDouble.empty(),
+                    OptionalDouble.empty(), OptionalDouble.of(1 - k), MergeWorkflow.Method.TA, 0, 2, 0.4);
+            dare.add(Evaluations.mean(Evaluations.scoreModel(ex, MergeWorkflow.tune(ex, d, progress).theta(), Split.TEST,
+                    "dare keep " + k + " (test)", progress)));
+        }
+    }
+
+    /**
+     * TA or TIES given the per-task lambda search NPS gets: TA over whole task vectors (keep 1);
+     * TIES over magnitude top-k masks with sign election, the lambdas replacing its disjoint mean.
+     * Several keeps (TIES auto): the best mean calibration accuracy wins, ties to the smaller keep.
+     */
+    public static RunResult perTaskLambda(Experiment ex, MergeWorkflow.Method method, SearchConfig config,
+                                          List<Double> keeps, OutputDirectory out, Progress progress,
+                                          SearchListener listener) {
+        long t0 = System.nanoTime();
+        List<Fused> runs = new ArrayList<>();
+        switch (method) {
+            case TA -> runs.add(plainFusion(ex, config.withKeep(1.0).withSignElection(false), listener));
+            case TIES -> {
+                for (double k : keeps) {
+                    runs.add(plainFusion(ex, config.withKeep(k).withSignElection(true), listener));
+                }
+            }
+            default -> throw new IllegalArgumentException("--per-task-lambda applies to ta and ties, not "
+                    + method.name().toLowerCase());
+        }
+        Fused best = runs.getFirst();
+        for (Fused f : runs) {
+            if (f.calibration() > best.calibration()) {
+                best = f;
+            }
+        }
+        String name = method.name().toLowerCase() + "-per-task";
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
-        List<Score> scores = Evaluations.scoreModel(ex, theta, Split.TEST, "merged model (test)", progress);
-        RunResult result = new RunResult("merge", ex.spec().file().toString(), "nps", config.keep(), null)
+        List<Score> scores = Evaluations.scoreModel(ex, best.theta(), Split.TEST, "merged model (test)", progress);
+        RunResult result = new RunResult("merge", ex.spec().file().toString(), name,
+                method == MergeWorkflow.Method.TA ? null : best.keep(), null)
                 .tasks(Evaluations.taskResults(ex, scores, reference));
         ArrayNode perTask = result.root().putArray("lambdas");
-        lambdas.bestSpec().getTasksList().forEach(tm -> perTask.add(tm.getLambda()));
-        ObjectNode prune = result.section("prune");
-        for (int t = 0; t < tasks; t++) {
-            SearchResult r = pruneSearches.get(t);
-            ObjectNode n = prune.putObject(ex.spec().tasks().get(t).name());
-            n.put("calibrationAccuracy", r.bestAccuracy());
-            n.set("bestWeights", doubles(r.bestWeights()));
-            n.put("trajectorySha256", r.trajectorySha256());
+        best.lambdas().bestSpec().getTasksList().forEach(tm -> perTask.add(tm.getLambda()));
+        if (runs.size() > 1) {
+            ObjectNode sel = result.section("selection");
+            sel.put("split", "calibration");
+            sel.put("criterion", "mean calibration accuracy after the per-task lambda search; ties go to the smaller keep");
+            ArrayNode grid = sel.putArray("grid");
+            for (Fused f : runs) {
+                grid.addObject().put("keep", f.keep()).put("calibrationMeanAccuracy", f.calibration());
+            }
         }
-        writeSearch(result, lambdas, config);
-        if (control) {
-            SearchSetup plain = SearchSetup.of(ex, SearchKind.FUSION, all, all, Map.of());
-            SearchResult plainLambdas = NpsSearch.run(plain, config, listener);
-            ParameterSet plainTheta = CandidateModels.of(plain, config).materialize(plainLambdas.bestSpec());
-            List<Score> plainScores = Evaluations.scoreModel(ex, plainTheta, Split.TEST, "control (test)", progress);
-            ObjectNode ctrl = result.section("control");
-            ctrl.put("description", "every subspace weight fixed at 1 (magnitude top-k), same per-task lambda search");
-            ctrl.put("meanAccuracy", Evaluations.mean(plainScores));
-            ctrl.put("calibrationMeanAccuracy", plainLambdas.bestAccuracy());
-            ArrayNode pl = ctrl.putArray("lambdas");
-            plainLambdas.bestSpec().getTasksList().forEach(tm -> pl.add(tm.getLambda()));
-        }
-        writeModel(ex, theta, out, result, "merge");
+        writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
+        writeModel(ex, best.theta(), out, result, "merge");
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
+    }
+
+    /**
+     * {@code nps transfer}: theta_pre + lambda * m * tau for one task, with the subspace weights and
+     * lambda searched on calibration data for the average of the target task's accuracy and the
+     * mean accuracy on the other tasks (what the base model must not forget). Reports target,
+     * others, their average and the H-score (harmonic mean) on the test splits, beside the
+     * control (magnitude top-k, lambda searched the same way), the fine-tuned model and the base.
+     */
+    public static RunResult transfer(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
+                                     Progress progress, SearchListener listener) {
+        long t0 = System.nanoTime();
+        int target = ex.spec().taskIndex(taskName);
+        int tasks = ex.taskCount();
+        List<Integer> all = IntStream.range(0, tasks).boxed().toList();
+        Map<Integer, Double> weights = new HashMap<>();
+        for (int t : all) {
+            weights.put(t, tasks == 1 ? 1.0 : t == target ? 0.5 : 0.5 / (tasks - 1));
+        }
+        SearchSetup setup = SearchSetup.of(ex, SearchKind.TRANSFER, List.of(target), all, Map.of()).withScoreWeights(weights);
+        SearchResult search = NpsSearch.run(setup, config, listener);
+        ParameterSet theta = CandidateModels.of(setup, config).materialize(search.bestSpec());
+        SearchSetup plain = SearchSetup.of(ex, SearchKind.FUSION, List.of(target), all, Map.of()).withScoreWeights(weights);
+        SearchResult plainSearch = NpsSearch.run(plain, config, listener);
+        ParameterSet control = CandidateModels.of(plain, config).materialize(plainSearch.bestSpec());
+
+        List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
+        List<Score> scores = Evaluations.scoreModel(ex, theta, Split.TEST, "transferred model (test)", progress);
+        double lambda = search.bestSpec().getTasks(0).getLambda();
+        RunResult result = new RunResult("transfer", ex.spec().file().toString(), "nps", config.keep(), lambda)
+                .tasks(Evaluations.taskResults(ex, scores, reference));
+        ObjectNode tr = result.section("transfer");
+        tr.put("target", taskName);
+        tr.put("objective", "calibration: 0.5 * target accuracy + 0.5 * mean accuracy over the other tasks");
+        transferScores(tr.putObject("nps"), scores, target);
+        ObjectNode ctrl = transferScores(tr.putObject("control"),
+                Evaluations.scoreModel(ex, control, Split.TEST, "control (test)", progress), target);
+        ctrl.put("description", "magnitude top-k at the same keep, lambda searched on the same objective");
+        ctrl.put("lambda", plainSearch.bestSpec().getTasks(0).getLambda());
+        transferScores(tr.putObject("finetuned"),
+                Evaluations.scoreModel(ex, ex.finetuned(target), Split.TEST, "fine-tuned (test)", progress), target);
+        transferScores(tr.putObject("base"),
+                Evaluations.scoreModel(ex, ex.base(), Split.TEST, "base (test)", progress), target);
+        writeSearch(result, search, config);
+        writeModel(ex, theta, out, result, "transfer");
+        result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
+        return result;
+    }
+
+    /** Target accuracy, mean over the other tasks, their average and harmonic mean (H-score). */
+    private static ObjectNode transferScores(ObjectNode n, List<Score> scores, int target) {
+        double a = scores.get(target).value();
+        double others = IntStream.range(0, scores.size()).filter(t -> t != target)
+                .mapToDouble(t -> scores.get(t).value()).average().orElse(a);
+        n.put("targetAccuracy", a);
+        n.put("othersMeanAccuracy", others);
+        n.put("average", (a + others) / 2);
+        n.put("hScore", a + others == 0 ? 0 : 2 * a * others / (a + others));
+        return n;
     }
 
     private static void writeSearch(RunResult result, SearchResult r, SearchConfig config) {

@@ -60,6 +60,41 @@ class NpsSearchTest {
     }
 
     @Test
+    void weightedTransferSearchIsBitIdenticalWithCacheAndAbortOnOrOff() {
+        Map<Integer, Double> weights = new java.util.HashMap<>();
+        for (int t = 0; t < ex.taskCount(); t++) {
+            weights.put(t, t == 1 ? 0.5 : 0.5 / (ex.taskCount() - 1));
+        }
+        List<Integer> all = java.util.stream.IntStream.range(0, ex.taskCount()).boxed().toList();
+        SearchSetup setup = SearchSetup.of(ex, SearchKind.TRANSFER, List.of(1), all, Map.of()).withScoreWeights(weights);
+        SearchConfig config = prune().withGenerations(3);
+        SearchResult fast = run(setup, config.withEvaluators(2));
+        SearchResult plain = run(setup, config.withCache(false).withAbort(AbortMode.OFF));
+        assertSameTrajectory(fast, plain);
+        assertAccounting(fast);
+        // The fitness is the weighted sum of calibration accuracies of the best model.
+        var theta = new Materializer(NpsSearch.searchData(setup, config)).materialize(fast.bestSpec());
+        var scores = ex.score(theta, Experiment.Split.CALIBRATION, dev.nps.workflow.Progress.NONE);
+        double expected = 0;
+        for (int t = 0; t < scores.size(); t++) {
+            expected += weights.get(t) * scores.get(t).value();
+        }
+        assertEquals(expected, fast.bestAccuracy(), 1e-12);
+    }
+
+    @Test
+    void scoreWeightsMustCoverTheScoredTasks() {
+        SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(1));
+        assertThrows(IllegalArgumentException.class, () -> setup.withScoreWeights(Map.of(0, 1.0)));
+    }
+
+    @Test
+    void signElectionOnlyForFusion() {
+        SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(1));
+        assertThrows(IllegalArgumentException.class, () -> NpsSearch.searchData(setup, prune().withSignElection(true)));
+    }
+
+    @Test
     void cacheAndExactAbortLeaveThePruneTrajectoryBitIdentical() {
         SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(2));
         List<GenerationStats> seen = new ArrayList<>();

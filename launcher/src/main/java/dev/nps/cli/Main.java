@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code nps} command line. Bad input ends with one line on stderr and a non-zero exit. */
 @Command(name = "nps", mixinStandardHelpOptions = true, version = "nps 0.1.0",
         description = "Neural Parameter Search: prune, merge and compress task vectors, scored with ONNX Runtime.",
-        subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class,
+        subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class, TransferCommand.class,
                 CompressCommand.class, DecompressCommand.class})
 public final class Main {
 
@@ -17,6 +17,9 @@ public final class Main {
     static final int EXIT_FAILURE = 1;
 
     public static void main(String[] args) {
+        // SLF4J initialized here, on one thread: when the first actor systems log concurrently during
+        // its lazy initialization, it prints "replayed" warnings even with -q.
+        org.slf4j.LoggerFactory.getILoggerFactory();
         System.exit(run(args));
     }
 

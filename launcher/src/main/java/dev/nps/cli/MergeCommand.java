@@ -7,6 +7,8 @@ import dev.nps.workflow.Experiment;
 import dev.nps.workflow.MergeWorkflow;
 import dev.nps.workflow.MergeWorkflow.Method;
 import java.nio.file.Path;
+import dev.nps.workflow.NpsWorkflow;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
@@ -28,11 +30,19 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--no-control", description = "nps: skip the control run (same lambda search over plain magnitude masks)")
     boolean noControl;
 
+    @Option(names = "--sign-election", description = "nps: TIES-style sign election over the pruned task vectors before the lambda search")
+    boolean signElection;
+
+    @Option(names = "--per-task-lambda", description = "ta, ties: search one lambda per task by CMA-ES on calibration data,"
+            + " as nps does (ties adds sign election over its top-k masks)")
+    boolean perTaskLambda;
+
     @Option(names = "--method", required = true, paramLabel = "ta|ties|dare|consensus|average|nps", description = "merge method")
     String method;
 
     @Option(names = "--keep", defaultValue = "auto", paramLabel = "K|auto",
-            description = "TIES / DARE-TIES: fraction of each task vector kept, in (0, 1]; auto searches {0.05, 0.1, 0.2}")
+            description = "TIES / DARE-TIES / NPS: fraction of each task vector kept, in (0, 1]; auto chooses from {0.05, 0.1, 0.2}"
+                    + " on calibration data")
     String keep;
 
     @Option(names = "--lambda", defaultValue = "auto", paramLabel = "L|auto",
@@ -61,6 +71,12 @@ final class MergeCommand implements Callable<Integer> {
             return mergeNps();
         }
         Method m = parseMethod(method);
+        if (signElection) {
+            throw new IllegalArgumentException("--sign-election applies to --method nps (ties elects signs itself)");
+        }
+        if (perTaskLambda) {
+            return mergePerTaskLambda(m);
+        }
         MergeWorkflow.Request req = new MergeWorkflow.Request(m, optional("--keep", keep), optional("--lambda", lambda),
                 optional("--drop", drop), parseMethod(dareBase), search.seed, consensusK, maskLambda);
         if (m != Method.TIES && m != Method.DARE && req.keep().isPresent()) {
@@ -83,22 +99,22 @@ final class MergeCommand implements Callable<Integer> {
     }
 
     private int mergeNps() {
-        if (keep.equalsIgnoreCase("auto")) {
-            throw new IllegalArgumentException("merge --method nps needs --keep K (auto is not supported yet)");
+        if (perTaskLambda) {
+            throw new IllegalArgumentException("merge --method nps always searches one lambda per task; drop --per-task-lambda");
         }
         if (!lambda.equalsIgnoreCase("auto")) {
             throw new IllegalArgumentException("merge --method nps searches one lambda per task; --lambda does not apply");
         }
-        OptionalDouble k = optional("--keep", keep);
-        var config = search.config(k.getAsDouble());
+        List<Double> keeps = keeps();
+        var config = search.config(keeps.getFirst()).withSignElection(signElection);
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
         try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = dev.nps.workflow.NpsWorkflow.merge(ex, config, !noControl, dir, progress, search.listener(runtime.quiet));
+            RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, dir, progress, search.listener(runtime.quiet));
             var root = r.root();
-            System.out.printf(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f)%s -> %s%n",
-                    root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(),
+            System.out.printf(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f), keep %s%s -> %s%n",
+                    root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(), root.get("keep"),
                     root.has("control") ? String.format(Locale.ROOT, "; control (weights 1) %.4f",
                             root.get("control").get("meanAccuracy").asDouble()) : "",
                     dir.resolve("result.json"));
@@ -106,6 +122,43 @@ final class MergeCommand implements Callable<Integer> {
             progress.done();
         }
         return 0;
+    }
+
+    private int mergePerTaskLambda(Method m) {
+        if (m != Method.TA && m != Method.TIES) {
+            throw new IllegalArgumentException("--per-task-lambda applies to ta and ties, not " + method);
+        }
+        if (!lambda.equalsIgnoreCase("auto")) {
+            throw new IllegalArgumentException("--per-task-lambda searches the lambdas; --lambda does not apply");
+        }
+        if (m == Method.TA && !keep.equalsIgnoreCase("auto")) {
+            throw new IllegalArgumentException("--keep applies to ties and dare only");
+        }
+        List<Double> keeps = keeps();
+        var config = search.config(keeps.getFirst());
+        ExperimentSpec spec = runtime.loadSpec();
+        OutputDirectory dir = OutputDirectory.prepare(out);
+        ProgressBars progress = runtime.progress();
+        try (Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet));
+            var root = r.root();
+            System.out.printf(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambdas %s%s -> %s%n",
+                    root.get("method").asText(), root.get("meanAccuracy").asDouble(),
+                    root.get("meanNormalizedAccuracy").asDouble(), root.get("lambdas"),
+                    root.get("keep").isNull() ? "" : ", keep " + root.get("keep"), dir.resolve("result.json"));
+        } finally {
+            progress.done();
+        }
+        return 0;
+    }
+
+    /** The given keep, or the auto set. */
+    private List<Double> keeps() {
+        OptionalDouble k = optional("--keep", keep);
+        if (k.isPresent() && !(k.getAsDouble() > 0 && k.getAsDouble() <= 1)) {
+            throw new IllegalArgumentException("--keep must be in (0, 1], got " + keep);
+        }
+        return k.isPresent() ? List.of(k.getAsDouble()) : NpsWorkflow.AUTO_KEEPS;
     }
 
     static Method parseMethod(String s) {

@@ -221,4 +221,17 @@ class CliBadInputTest {
         Files.writeString(spec, Files.readString(spec).replaceFirst("output\\s*=\\s*logits", "output = probs"));
         assertBadInput("probs", merge());
     }
+
+    @Test
+    void mergeOptionsThatDoNotApply() {
+        assertBadInput("--sign-election", merge("--method", "ta", "--sign-election"));
+        assertBadInput("--per-task-lambda", merge("--method", "dare", "--per-task-lambda"));
+        assertBadInput("--per-task-lambda", merge("--method", "nps", "--keep", "0.1", "--per-task-lambda"));
+        assertBadInput("keep", merge("--method", "nps", "--keep", "2"));
+    }
+
+    @Test
+    void transferOfAnUnknownTask() {
+        assertBadInput("nosuchtask", "transfer", "-q", "--spec", spec.toString(), "--task", "nosuchtask", "--out", out.toString());
+    }
 }

@@ -143,6 +143,80 @@ class CliEndToEndTest {
     }
 
     @Test
+    void mergeNpsWithAutoKeepChoosesOnCalibrationAndReportsTheKeepCurve() throws IOException {
+        Path out = tmp.resolve("auto");
+        CliFixture.Run r = CliFixture.run("merge", "-q", "--spec", SPEC.toString(), "--method", "nps", "--keep", "auto",
+                "--generations", "2", "--population", "4", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(out.resolve("result.json"));
+        JsonNode grid = result.get("selection").get("grid");
+        assertEquals(3, grid.size());
+        double bestKeep = 0;
+        double best = -1;
+        for (JsonNode g : grid) {
+            if (g.get("calibrationMeanAccuracy").asDouble() > best) {
+                best = g.get("calibrationMeanAccuracy").asDouble();
+                bestKeep = g.get("keep").asDouble();
+            }
+        }
+        assertEquals(bestKeep, result.get("keep").asDouble(), "the keep with the best calibration score is written");
+        JsonNode curve = result.get("keepCurve");
+        assertEquals("test", curve.get("split").asText());
+        assertEquals(3, curve.get("keeps").size());
+        for (String m : List.of("nps", "control", "ties", "dare")) {
+            JsonNode values = curve.get("methods").get(m);
+            assertEquals(3, values.size(), m);
+            for (JsonNode v : values) {
+                assertTrue(v.asDouble() > 0.3 && v.asDouble() <= 1, m + " " + v);
+            }
+        }
+        int chosen = List.of(0.05, 0.1, 0.2).indexOf(bestKeep);
+        assertEquals(result.get("meanAccuracy").asDouble(), curve.get("methods").get("nps").get(chosen).asDouble(), 1e-12,
+                "the curve's NPS point at the chosen keep is the written model");
+        assertEquals(result.get("control").get("meanAccuracy").asDouble(),
+                curve.get("methods").get("control").get(chosen).asDouble(), 1e-12);
+    }
+
+    @Test
+    void perTaskLambdaBaselinesSearchOneLambdaPerTask() throws IOException {
+        for (String method : List.of("ta", "ties")) {
+            Path out = tmp.resolve(method + "-per-task");
+            CliFixture.Run r = CliFixture.run("merge", "-q", "--spec", SPEC.toString(), "--method", method, "--per-task-lambda",
+                    "--keep", method.equals("ta") ? "auto" : "0.2", "--generations", "3", "--out", out.toString());
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode result = read(out.resolve("result.json"));
+            assertEquals(method + "-per-task", result.get("method").asText());
+            assertEquals(TASKS.size(), result.get("lambdas").size());
+            assertTrue(result.get("meanAccuracy").asDouble() > 0.5, method + " per task beats chance by far");
+            assertEquals(3, result.get("search").get("generations").asInt());
+        }
+    }
+
+    @Test
+    void transferReportsTargetOthersAndHScore() throws IOException {
+        Path out = tmp.resolve("transfer");
+        CliFixture.Run r = CliFixture.run("transfer", "-q", "--spec", SPEC.toString(), "--task", "rot90", "--keep", "0.1",
+                "--generations", "3", "--seed", "2", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = read(out.resolve("result.json"));
+        assertEquals("transfer", result.get("command").asText());
+        JsonNode tr = result.get("transfer");
+        assertEquals("rot90", tr.get("target").asText());
+        for (String model : List.of("nps", "control", "finetuned", "base")) {
+            JsonNode m = tr.get(model);
+            double a = m.get("targetAccuracy").asDouble();
+            double o = m.get("othersMeanAccuracy").asDouble();
+            assertEquals((a + o) / 2, m.get("average").asDouble(), 1e-12, model);
+            assertEquals(2 * a * o / (a + o), m.get("hScore").asDouble(), 1e-12, model);
+        }
+        assertEquals(result.get("tasks").get("rot90").get("accuracy").asDouble(),
+                tr.get("nps").get("targetAccuracy").asDouble(), 1e-12);
+        assertTrue(tr.get("nps").get("targetAccuracy").asDouble() > tr.get("base").get("targetAccuracy").asDouble(),
+                "transfer improves the target task over the base");
+        assertTrue(Files.isRegularFile(out.resolve("model.onnx")));
+    }
+
+    @Test
     void inspectListsTensors() {
         assertEquals(0, CliFixture.run("inspect", CliFixture.DIGITS.resolve("base.safetensors").toString()).exitCode());
         assertEquals(0, CliFixture.run("inspect", CliFixture.DIGITS.resolve("model.onnx").toString()).exitCode());
