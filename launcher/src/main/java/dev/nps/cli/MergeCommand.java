@@ -91,7 +91,9 @@ final class MergeCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambda %s%s -> %s%n",
                     root.get("method").asText(), root.get("meanAccuracy").asDouble(),
                     root.get("meanNormalizedAccuracy").asDouble(), root.get("lambda"),
-                    root.get("keep").isNull() ? "" : ", keep " + root.get("keep"), dir.resolve("result.json"));
+                    (root.get("keep").isNull() ? "" : ", keep " + root.get("keep"))
+                            + (root.path("parameters").has("drop") ? ", drop " + root.get("parameters").get("drop") : ""),
+                    dir.resolve("result.json"));
         } finally {
             progress.done();
         }
