@@ -90,6 +90,15 @@ public final class NpsWorkflow {
      */
     public static RunResult merge(Experiment ex, SearchConfig config, List<Double> keeps, boolean control,
                                   OutputDirectory out, Progress progress, SearchListener listener) {
+        return merge(ex, config, keeps, control, false, out, progress, listener);
+    }
+
+    /**
+     * As above; with {@code baselines}, result.json also holds TA, TIES, DARE-TA, Consensus and
+     * Average on the same spec, each tuned on calibration data as {@code nps merge --method M} does.
+     */
+    public static RunResult merge(Experiment ex, SearchConfig config, List<Double> keeps, boolean control,
+                                  boolean baselines, OutputDirectory out, Progress progress, SearchListener listener) {
         long t0 = System.nanoTime();
         if (keeps.isEmpty()) {
             throw new IllegalArgumentException("at least one keep rate is needed");
@@ -148,9 +157,34 @@ public final class NpsWorkflow {
             }
             writeKeepCurve(ex, keeps, runs, controls, result, progress);
         }
+        if (baselines) {
+            writeBaselines(ex, result, progress);
+        }
         writeModel(ex, best.theta(), out, result, "merge");
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
+    }
+
+    /** The classic merges on the same spec, hyper-parameters chosen on calibration data, scored on test. */
+    private static void writeBaselines(Experiment ex, RunResult result, Progress progress) {
+        ObjectNode section = result.section("baselines");
+        for (MergeWorkflow.Method m : MergeWorkflow.Method.values()) {
+            MergeWorkflow.Request req = new MergeWorkflow.Request(m, OptionalDouble.empty(), OptionalDouble.empty(),
+                    OptionalDouble.empty(), MergeWorkflow.Method.TA, 0, 2, 0.4);
+            MergeWorkflow.Tuned tuned = MergeWorkflow.tune(ex, req, progress);
+            ObjectNode n = section.putObject(m == MergeWorkflow.Method.DARE ? "dare-ta" : m.name().toLowerCase());
+            n.put("meanAccuracy", Evaluations.mean(Evaluations.scoreModel(ex, tuned.theta(), Split.TEST,
+                    m.name().toLowerCase() + " (test)", progress)));
+            if (Double.isNaN(tuned.calibrationMean())) {
+                n.putNull("calibrationMeanAccuracy");
+            } else {
+                n.put("calibrationMeanAccuracy", tuned.calibrationMean());
+            }
+            if (m != MergeWorkflow.Method.AVERAGE) {
+                n.put("lambda", tuned.lambda());
+            }
+            tuned.params().forEach(n::put);
+        }
     }
 
     /** Prunes every task by its own search, then searches one lambda per task over those masks. */

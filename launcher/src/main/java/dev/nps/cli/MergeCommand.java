@@ -30,6 +30,9 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--no-control", description = "nps: skip the control run (same lambda search over plain magnitude masks)")
     boolean noControl;
 
+    @Option(names = "--no-baselines", description = "nps: skip TA, TIES, DARE, Consensus and Average on the same spec")
+    boolean noBaselines;
+
     @Option(names = "--sign-election", description = "nps: TIES-style sign election over the pruned task vectors before the lambda search")
     boolean signElection;
 
@@ -113,13 +116,26 @@ final class MergeCommand implements Callable<Integer> {
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
         try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, dir, progress, search.listener(runtime.quiet));
+            RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, !noBaselines, dir, progress,
+                    search.listener(runtime.quiet));
             var root = r.root();
-            System.out.printf(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f), keep %s%s -> %s%n",
+            String best = "";
+            if (root.has("baselines")) {
+                var it = root.get("baselines").properties().iterator();
+                double top = -1;
+                while (it.hasNext()) {
+                    var e = it.next();
+                    if (e.getValue().get("meanAccuracy").asDouble() > top) {
+                        top = e.getValue().get("meanAccuracy").asDouble();
+                        best = String.format(Locale.ROOT, "; best classic merge %s %.4f", e.getKey(), top);
+                    }
+                }
+            }
+            System.out.printf(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f), keep %s%s%s -> %s%n",
                     root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(), root.get("keep"),
                     root.has("control") ? String.format(Locale.ROOT, "; control (weights 1) %.4f",
                             root.get("control").get("meanAccuracy").asDouble()) : "",
-                    dir.resolve("result.json"));
+                    best, dir.resolve("result.json"));
         } finally {
             progress.done();
         }

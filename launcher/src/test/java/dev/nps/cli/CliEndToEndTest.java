@@ -175,6 +175,10 @@ class CliEndToEndTest {
                 "the curve's NPS point at the chosen keep is the written model");
         assertEquals(result.get("control").get("meanAccuracy").asDouble(),
                 curve.get("methods").get("control").get(chosen).asDouble(), 1e-12);
+        for (String m : List.of("ta", "ties", "dare-ta", "consensus", "average")) {
+            double acc = result.get("baselines").get(m).get("meanAccuracy").asDouble();
+            assertTrue(acc > 0.5 && acc <= 1, m + " " + acc);
+        }
     }
 
     @Test
