@@ -215,7 +215,11 @@ public final class Report {
                 "Every grid point of --lambda auto (selection.grid); the chosen point is the highest (ties: the earlier).");
     }
 
-    /** Every object holding a {@code history} array, in document order, named by its path. */
+    /**
+     * Every object holding a {@code history} array, in document order, named by its path. Searches
+     * that differ only in a task name (merge's prune.T, compress's compression.T.search) share one
+     * fitness chart, a line per task, which keeps the page's drawing time down.
+     */
     private static void searches(Page p, JsonNode r) {
         List<Map.Entry<String, JsonNode>> found = new ArrayList<>();
         collectSearches("", r, found);
@@ -224,9 +228,41 @@ public final class Report {
         }
         p.tag("h2", "Searches");
         List<String> taskNames = r.has("tasks") ? r.get("tasks").propertyStream().map(Map.Entry::getKey).toList() : List.of();
+        Map<String, Map<String, JsonNode>> groups = new LinkedHashMap<>(); // path with the task as '*' -> task -> search
         for (Map.Entry<String, JsonNode> e : found) {
-            search(p, e.getKey(), e.getValue(), taskNames);
+            List<String> segments = List.of(e.getKey().split("\\."));
+            String task = segments.stream().filter(taskNames::contains).findFirst().orElse(null);
+            String key = task == null ? e.getKey()
+                    : segments.stream().map(x -> x.equals(task) ? "*" : x).collect(Collectors.joining("."));
+            groups.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(task == null ? e.getKey() : task, e.getValue());
         }
+        groups.forEach((key, members) -> {
+            if (members.size() == 1) {
+                Map.Entry<String, JsonNode> only = members.entrySet().iterator().next();
+                String path = key.replace("*", only.getKey());
+                p.raw("<section class=\"search\">\n").tag("h3", path + space(only.getValue()));
+                facts(p, only.getValue());
+                fitness(p, path, only.getValue());
+                parameters(p, path, only.getValue(), taskNames);
+                p.raw("</section>\n");
+                return;
+            }
+            p.raw("<section class=\"search\">\n").tag("h3", key + space(members.values().iterator().next())
+                    + ", one per task");
+            List<Plots.Series> best = new ArrayList<>();
+            members.forEach((task, s) -> best.add(new Plots.Series(task, generations(s.get("history")),
+                    column(s.get("history"), "bestAccuracy"))));
+            p.figure("fitness", new Plots.Chart("fitness per generation: " + key, "generation", "best calibration accuracy",
+                            null, 560, 320, best),
+                    "Best calibration accuracy of each generation's candidates (history[].bestAccuracy), one line per task's search.");
+            members.forEach((task, s) -> {
+                String path = key.replace("*", task);
+                p.tag("h4", path);
+                facts(p, s);
+                parameters(p, path, s, taskNames);
+            });
+            p.raw("</section>\n");
+        });
     }
 
     private static void collectSearches(String path, JsonNode node, List<Map.Entry<String, JsonNode>> out) {
@@ -241,10 +277,11 @@ public final class Report {
         }
     }
 
-    private static void search(Page p, String path, JsonNode s, List<String> taskNames) {
-        JsonNode history = s.get("history");
-        String space = s.path("space").asText("");
-        p.raw("<section class=\"search\">\n").tag("h3", path + (space.isEmpty() ? "" : " (" + space + " search)"));
+    private static String space(JsonNode s) {
+        return s.has("space") ? " (" + s.get("space").asText() + " search)" : "";
+    }
+
+    private static void facts(Page p, JsonNode s) {
         List<String> facts = new ArrayList<>();
         for (String k : List.of("generations", "population", "bestCalibrationAccuracy", "calibrationAccuracy",
                 "batchesSkipped", "cacheHits", "abortedCandidates", "trajectorySha256")) {
@@ -255,10 +292,19 @@ public final class Report {
         if (!facts.isEmpty()) {
             p.tag("p", String.join("; ", facts));
         }
+    }
+
+    private static List<Double> generations(JsonNode history) {
         List<Double> gens = new ArrayList<>();
         for (JsonNode h : history) {
             gens.add(h.path("generation").asDouble(gens.size() + 1));
         }
+        return gens;
+    }
+
+    private static void fitness(Page p, String path, JsonNode s) {
+        JsonNode history = s.get("history");
+        List<Double> gens = generations(history);
         List<Plots.Series> fitness = new ArrayList<>();
         fitness.add(new Plots.Series("best", gens, column(history, "bestAccuracy")));
         fitness.add(new Plots.Series("mean", gens, column(history, "meanAccuracy")));
@@ -269,24 +315,30 @@ public final class Report {
                         "skipped share", 560, 320, fitness),
                 "Best and mean calibration accuracy of each generation's candidates (history[].bestAccuracy, "
                         + "meanAccuracy); skipped share (right axis): batches taken from the cache or never scored after an abort.");
-        if (history.get(0).path("mean").isArray()) {
-            int dims = history.get(0).get("mean").size();
-            List<String> names = parameterNames(space, dims, taskNames);
-            List<Plots.Series> weights = new ArrayList<>();
-            for (int d = 0; d < dims; d++) {
-                List<Double> y = new ArrayList<>();
-                for (JsonNode h : history) {
-                    y.add(h.get("mean").get(d).asDouble());
-                }
-                weights.add(new Plots.Series(names.get(d), gens, y));
-            }
-            boolean lambdas = space.equals("fusion");
-            p.figure("parameters", new Plots.Chart((lambdas ? "task lambdas" : "subspace weights") + " per generation: " + path,
-                            "generation", "CMA-ES mean", null, 560, 320, weights),
-                    (lambdas ? "One line per task's lambda" : "One line per subspace weight (w1 = lowest searched magnitudes)")
-                            + ": the CMA-ES mean after each generation (history[].mean), as in the paper's figure 6.");
+    }
+
+    /** One line per searched parameter: the CMA-ES mean after each generation. */
+    private static void parameters(Page p, String path, JsonNode s, List<String> taskNames) {
+        JsonNode history = s.get("history");
+        if (!history.get(0).path("mean").isArray()) {
+            return;
         }
-        p.raw("</section>\n");
+        String space = s.path("space").asText("");
+        int dims = history.get(0).get("mean").size();
+        List<String> names = parameterNames(space, dims, taskNames);
+        List<Plots.Series> lines = new ArrayList<>();
+        for (int d = 0; d < dims; d++) {
+            List<Double> y = new ArrayList<>();
+            for (JsonNode h : history) {
+                y.add(h.get("mean").get(d).asDouble());
+            }
+            lines.add(new Plots.Series(names.get(d), generations(history), y));
+        }
+        boolean lambdas = space.equals("fusion");
+        p.figure("parameters", new Plots.Chart((lambdas ? "task lambdas" : "subspace weights") + " per generation: " + path,
+                        "generation", "CMA-ES mean", null, 560, 320, lines),
+                (lambdas ? "One line per task's lambda" : "One line per subspace weight (w1 = lowest searched magnitudes)")
+                        + ": the CMA-ES mean after each generation (history[].mean), as in the paper's figure 6.");
     }
 
     private static List<String> parameterNames(String space, int dims, List<String> taskNames) {

@@ -158,7 +158,10 @@ class ReportTest {
             assertEquals(SUBSPACES, prune.get("history").get(1).get("mean").size());
         }
         List<Figure> figures = figures(out.resolve("report.html"));
-        assertEquals(tasks + 1, ofKind(figures, "fitness").size(), "each task's prune search and the lambda search");
+        List<Figure> fitness = ofKind(figures, "fitness");
+        assertEquals(2, fitness.size(), "the prune searches share one chart; the lambda search has its own");
+        assertEquals(tasks, fitness.getFirst().series(), "one line per task's prune search");
+        assertEquals(3, fitness.getLast().series());
         List<Figure> params = ofKind(figures, "parameters");
         assertEquals(tasks + 1, params.size());
         assertEquals(tasks, params.stream().filter(f -> f.series() == SUBSPACES).count());

@@ -124,9 +124,10 @@ class CliEndToEndTest {
         JsonNode back = read(restored.resolve("result.json"));
         assertEquals(result.get("tasks").get("rot90").get("correct").asLong(), back.get("tasks").get("rot90").get("correct").asLong());
         assertTrue(Files.isRegularFile(restored.resolve("model.onnx")));
-        // compress searches once per task: each gets its fitness plot; decompress has none to show.
+        // compress searches once per task: one fitness chart, a line per task, and each search's weights.
         String packedReport = Files.readString(packed.resolve("report.html"));
-        assertEquals(TASKS.size(), packedReport.split("data-plot=\"fitness\"", -1).length - 1);
+        assertTrue(packedReport.contains("data-plot=\"fitness\" data-series=\"" + TASKS.size() + "\""));
+        assertEquals(TASKS.size(), packedReport.split("data-plot=\"parameters\"", -1).length - 1);
         assertTrue(Files.readString(restored.resolve("report.html")).contains("<td class=\"key\">rot90</td>"));
     }
 
