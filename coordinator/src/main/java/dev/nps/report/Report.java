@@ -195,7 +195,10 @@ public final class Report {
             }
             String key = row.properties().stream()
                     .filter(e -> !e.getKey().equals("lambda") && !e.getKey().equals("calibrationMeanAccuracy"))
-                    .map(e -> e.getKey() + "=" + format(e.getValue())).collect(Collectors.joining(", "));
+                    .map(e -> e.getKey() + "=" + (e.getValue().isNumber()
+                            ? java.math.BigDecimal.valueOf(e.getValue().asDouble()).stripTrailingZeros().toPlainString()
+                            : e.getValue().asText()))
+                    .collect(Collectors.joining(", "));
             groups.computeIfAbsent(key.isEmpty() ? "calibration" : key, k -> new ArrayList<>()).add(row);
         }
         if (groups.isEmpty()) {
