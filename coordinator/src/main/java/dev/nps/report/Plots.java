@@ -50,8 +50,10 @@ final class Plots {
         boolean many = c.series().stream().mapToInt(x -> x.x().size()).max().orElse(0) > 25;
         for (Series ser : c.series()) {
             XYSeries xy = chart.addSeries(ser.name(), ser.x(), ser.y());
-            if (ser.markersOnly()) {
+            if (ser.markersOnly()) { // a point to single out: black, on top of the lines
                 xy.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                xy.setMarker(SeriesMarkers.CROSS);
+                xy.setMarkerColor(java.awt.Color.BLACK);
             } else if (many) {
                 xy.setMarker(SeriesMarkers.NONE); // long histories: markers would hide the lines
             }
