@@ -239,10 +239,11 @@ public final class Report {
                     : segments.stream().map(x -> x.equals(task) ? "*" : x).collect(Collectors.joining("."));
             groups.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(task == null ? e.getKey() : task, e.getValue());
         }
-        groups.forEach((key, members) -> {
+        groups.forEach((group, members) -> {
+            String key = group.replace("*", "<task>");
             if (members.size() == 1) {
                 Map.Entry<String, JsonNode> only = members.entrySet().iterator().next();
-                String path = key.replace("*", only.getKey());
+                String path = group.replace("*", only.getKey());
                 p.raw("<section class=\"search\">\n").tag("h3", path + space(only.getValue()));
                 facts(p, only.getValue());
                 fitness(p, path, only.getValue());
@@ -259,7 +260,7 @@ public final class Report {
                             null, 560, 320, best),
                     "Best calibration accuracy of each generation's candidates (history[].bestAccuracy), one line per task's search.");
             members.forEach((task, s) -> {
-                String path = key.replace("*", task);
+                String path = group.replace("*", task);
                 p.tag("h4", path);
                 facts(p, s);
                 parameters(p, path, s, taskNames);
