@@ -40,17 +40,32 @@ public final class Report {
         p.raw("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n");
         p.tag("title", title).raw("<style>").text(CSS).raw("</style>\n</head>\n<body>\n");
         p.tag("h1", title);
-        summary(p, result);
-        tasks(p, result);
-        keyValues(p, "Parameters", result.get("parameters"));
-        keyValues(p, "Control", result.get("control"));
-        keepCurve(p, result.get("keepCurve"));
-        selection(p, result);
-        searches(p, result);
-        rows(p, "Compression", result.get("compression"));
-        cross(p, result.get("cross"));
+        section(p, "summary", q -> summary(q, result));
+        section(p, "tasks", q -> tasks(q, result));
+        section(p, "parameters", q -> keyValues(q, "Parameters", result.get("parameters")));
+        section(p, "control", q -> keyValues(q, "Control", result.get("control")));
+        section(p, "keepCurve", q -> keepCurve(q, result.get("keepCurve")));
+        section(p, "selection", q -> selection(q, result));
+        section(p, "searches", q -> searches(q, result));
+        section(p, "compression", q -> rows(q, "Compression", result.get("compression")));
+        section(p, "cross", q -> cross(q, result.get("cross")));
         p.raw("</body>\n</html>\n");
         return p.render();
+    }
+
+    /**
+     * Builds one section apart and keeps it only if it completes: a result of a shape this code
+     * does not expect costs that section, never the page, and never the result.json written after it.
+     */
+    private static void section(Page p, String name, java.util.function.Consumer<Page> body) {
+        Page q = new Page();
+        try {
+            body.accept(q);
+        } catch (RuntimeException e) {
+            p.raw("<p class=\"error\">").text("section '" + name + "' not drawn: " + e).raw("</p>\n");
+            return;
+        }
+        p.append(q);
     }
 
     // ------------------------------------------------------------------ sections
@@ -466,6 +481,13 @@ public final class Report {
 
         Page tag(String name, String cssClass, String content) {
             return raw("<" + name + " class=\"" + cssClass + "\">").text(content).raw("</" + name + ">");
+        }
+
+        void append(Page other) {
+            parts.add(b.toString());
+            b.setLength(0);
+            parts.addAll(other.parts);
+            b.append(other.b);
         }
 
         void figure(String kind, Plots.Chart chart, String caption) {

@@ -209,6 +209,23 @@ class ReportTest {
         assertTrue(html.contains("background:hsl(108,65%,82%);font-weight:bold"), "diagonal 0.9: green, bold");
     }
 
+    @Test
+    void aSectionOfUnexpectedShapeIsReportedNotFatal() throws Exception {
+        RunResult r = new RunResult("prune", "spec.conf", "nps", 0.1, 1.0)
+                .tasks(List.of(new RunResult.TaskResult("rot90", 8, 10, 0.8, 0.85)));
+        ArrayNode history = r.section("search").put("space", "prune").putArray("history");
+        history.addObject().put("generation", 1).put("bestAccuracy", 0.5).put("meanAccuracy", 0.4).putArray("mean").add(1.0).add(1.0);
+        history.addObject().put("generation", 2).put("bestAccuracy", 0.6).put("meanAccuracy", 0.5).putArray("mean").add(1.0); // ragged
+        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("ragged"));
+        r.writeTo(out);
+
+        assertResultJsonLastAndNoTempFile(out.path());
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<p class=\"error\">section 'searches' not drawn: "), html);
+        assertTrue(figures(out.resolve("report.html")).isEmpty(), "the failed section left nothing half-written");
+        assertTrue(html.contains("<td class=\"key\">rot90</td>"), "the other sections are there");
+    }
+
     private static double[] doubles(JsonNode a) {
         double[] v = new double[a.size()];
         for (int i = 0; i < v.length; i++) {
