@@ -318,7 +318,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         double[] mean = cma.mean();
         trajectory.generation(mean, cma.sigma());
         GenerationStats stats = new GenerationStats(generation + 1, mean, cma.sigma(), space.subspaceWeights(mean),
-                genBest, sum / done, evaluatedInGeneration, fromCache, skippedAbort,
+                genBest, sum / done, xs[genBestIndex].clone(), evaluatedInGeneration, fromCache, skippedAbort,
                 (fromCache + skippedAbort) / (double) total, abortedInGeneration, hits);
         history.add(stats);
         candidates = null;

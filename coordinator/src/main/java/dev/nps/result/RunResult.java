@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nps.report.Report;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -76,8 +78,12 @@ public final class RunResult {
         }
     }
 
-    /** Writes result.json atomically; call last, after every other output file landed. */
+    /**
+     * Writes report.html (drawn from this result) and then result.json, each atomically; call last,
+     * after every other output file landed: result.json is the last file a run writes.
+     */
     public void writeTo(OutputDirectory out) {
+        out.write("report.html", Report.html(root).getBytes(StandardCharsets.UTF_8));
         out.write("result.json", toBytes());
     }
 }

@@ -71,6 +71,7 @@ public final class CompressionWorkflow {
             b.put("denseBytes", 4 * n);
             b.put("paperBytes", (SparseTaskVector.paperBits(n, config.keep()) + 7) / 8);
             b.put("searchTrajectorySha256", search.trajectorySha256());
+            NpsWorkflow.writeHistory(b.putObject("search"), search);
             manifestTasks.putObject(name).put("file", file);
         }
         result.tasks(results);

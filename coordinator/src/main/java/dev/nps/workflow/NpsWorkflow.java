@@ -134,6 +134,7 @@ public final class NpsWorkflow {
             n.put("calibrationAccuracy", r.bestAccuracy());
             n.set("bestWeights", doubles(r.bestWeights()));
             n.put("trajectorySha256", r.trajectorySha256());
+            writeHistory(n, r);
         }
         writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
         List<Double> controlTest = new ArrayList<>();
@@ -381,7 +382,20 @@ public final class NpsWorkflow {
         s.put("values", config.values().name().toLowerCase());
         s.put("evaluators", config.evaluators());
         s.put("coordinatorMicrosPerCandidate", r.coordinatorMicrosPerCandidate());
-        ArrayNode history = s.putArray("history");
+        writeHistory(s, r);
+    }
+
+    /**
+     * Puts {@code space} (what x holds: prune = w_1..w_M, transfer = w_1..w_M then lambda, fusion =
+     * one lambda per task) and {@code history}, one entry per generation, into {@code into}.
+     */
+    static void writeHistory(ObjectNode into, SearchResult r) {
+        if (!r.history().isEmpty()) {
+            GenerationStats first = r.history().getFirst();
+            int weights = first.subspaceWeights().length;
+            into.put("space", weights == 0 ? "fusion" : weights == first.mean().length ? "prune" : "transfer");
+        }
+        ArrayNode history = into.putArray("history");
         for (GenerationStats g : r.history()) {
             ObjectNode h = history.addObject();
             h.put("generation", g.generation());
@@ -390,6 +404,7 @@ public final class NpsWorkflow {
             h.put("sigma", g.sigma());
             h.put("skippedShare", g.skippedShare());
             h.set("mean", doubles(g.mean()));
+            h.set("best", doubles(g.best()));
         }
     }
 

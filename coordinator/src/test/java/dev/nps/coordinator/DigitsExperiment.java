@@ -7,11 +7,11 @@ import dev.nps.workflow.Experiment;
 import java.nio.file.Path;
 
 /** The bundled examples/digits experiment, as the coordinator tests load it. */
-final class DigitsExperiment {
+public final class DigitsExperiment {
     private DigitsExperiment() {
     }
 
-    static Experiment load() {
+    public static Experiment load() {
         Path spec = Path.of(System.getProperty("nps.repo.root", "..")).resolve("examples/digits/spec.conf");
         return Experiment.load(ExperimentSpec.load(spec), ScorerOptions.defaults(), UnsharedPolicy.CARRY);
     }

@@ -124,6 +124,11 @@ class CliEndToEndTest {
         JsonNode back = read(restored.resolve("result.json"));
         assertEquals(result.get("tasks").get("rot90").get("correct").asLong(), back.get("tasks").get("rot90").get("correct").asLong());
         assertTrue(Files.isRegularFile(restored.resolve("model.onnx")));
+        // compress searches once per task: one fitness chart, a line per task, and each search's weights.
+        String packedReport = Files.readString(packed.resolve("report.html"));
+        assertTrue(packedReport.contains("data-plot=\"fitness\" data-series=\"" + TASKS.size() + "\""));
+        assertEquals(TASKS.size(), packedReport.split("data-plot=\"parameters\"", -1).length - 1);
+        assertTrue(Files.readString(restored.resolve("report.html")).contains("<td class=\"key\">rot90</td>"));
     }
 
     @Test
@@ -140,6 +145,28 @@ class CliEndToEndTest {
                 search.get("batchesEvaluated").asLong() + search.get("batchesSkipped").asLong());
         assertTrue(result.get("control").get("accuracy").asDouble() > 0.3);
         assertTrue(result.get("tasks").get("identity").get("accuracy").asDouble() > 0.3);
+        // report.html, drawn from result.json and written just before it: fitness (best, mean, skipped
+        // share) and one line per subspace weight (8 by default).
+        assertEquals(8, search.get("history").get(2).get("mean").size());
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<figure class=\"plot\" data-plot=\"fitness\" data-series=\"3\">"), html);
+        assertTrue(html.contains("<figure class=\"plot\" data-plot=\"parameters\" data-series=\"8\">"));
+        assertTrue(Files.getLastModifiedTime(out.resolve("report.html")).compareTo(Files.getLastModifiedTime(out.resolve("result.json"))) <= 0);
+        try (var files = Files.list(out)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")));
+        }
+    }
+
+    @Test
+    void evalCrossReportColoursTheMatrix() throws IOException {
+        Path out = tmp.resolve("cross");
+        CliFixture.Run r = CliFixture.run("eval", "-q", "--cross", "--spec", SPEC.toString(), "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode cross = read(out.resolve("result.json")).get("cross");
+        assertEquals(TASKS.size(), cross.size());
+        String html = Files.readString(out.resolve("report.html"));
+        assertEquals(TASKS.size() * TASKS.size(), html.split("<td style=\"background:hsl\\(", -1).length - 1);
+        assertEquals(TASKS.size(), html.split(";font-weight:bold", -1).length - 1, "the diagonal stands out");
     }
 
     @Test
