@@ -112,12 +112,7 @@ public final class NpsWorkflow {
                 controls.add(plainFusion(ex, at, listener));
             }
         }
-        int chosen = 0;
-        for (int i = 1; i < runs.size(); i++) {
-            if (runs.get(i).calibration() > runs.get(chosen).calibration()) {
-                chosen = i;
-            }
-        }
+        int chosen = bestOf(runs);
         Fused best = runs.get(chosen);
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
         List<Score> scores = Evaluations.scoreModel(ex, best.theta(), Split.TEST, "merged model (test)", progress);
@@ -137,7 +132,6 @@ public final class NpsWorkflow {
             writeHistory(n, r);
         }
         writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
-        List<Double> controlTest = new ArrayList<>();
         if (control) {
             Fused c = controls.get(chosen);
             List<Score> plainScores = Evaluations.scoreModel(ex, c.theta(), Split.TEST, "control (test)", progress);
@@ -149,13 +143,7 @@ public final class NpsWorkflow {
             c.lambdas().bestSpec().getTasksList().forEach(tm -> pl.add(tm.getLambda()));
         }
         if (keeps.size() > 1) {
-            ObjectNode sel = result.section("selection");
-            sel.put("split", "calibration");
-            sel.put("criterion", "mean calibration accuracy of the lambda-searched NPS merge; ties go to the smaller keep");
-            ArrayNode grid = sel.putArray("grid");
-            for (Fused f : runs) {
-                grid.addObject().put("keep", f.keep()).put("calibrationMeanAccuracy", f.calibration());
-            }
+            writeKeepSelection(result, runs, "mean calibration accuracy of the lambda-searched NPS merge");
             writeKeepCurve(ex, keeps, runs, controls, result, progress);
         }
         if (baselines) {
@@ -185,6 +173,27 @@ public final class NpsWorkflow {
                 n.put("lambda", tuned.lambda());
             }
             tuned.params().forEach(n::put);
+        }
+    }
+
+    /** The run with the best calibration score; ties go to the earlier (smaller) keep. */
+    private static int bestOf(List<Fused> runs) {
+        int best = 0;
+        for (int i = 1; i < runs.size(); i++) {
+            if (runs.get(i).calibration() > runs.get(best).calibration()) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static void writeKeepSelection(RunResult result, List<Fused> runs, String criterion) {
+        ObjectNode sel = result.section("selection");
+        sel.put("split", "calibration");
+        sel.put("criterion", criterion + "; ties go to the smaller keep");
+        ArrayNode grid = sel.putArray("grid");
+        for (Fused f : runs) {
+            grid.addObject().put("keep", f.keep()).put("calibrationMeanAccuracy", f.calibration());
         }
     }
 
@@ -272,12 +281,7 @@ public final class NpsWorkflow {
             default -> throw new IllegalArgumentException("--per-task-lambda applies to ta and ties, not "
                     + method.name().toLowerCase());
         }
-        Fused best = runs.getFirst();
-        for (Fused f : runs) {
-            if (f.calibration() > best.calibration()) {
-                best = f;
-            }
-        }
+        Fused best = runs.get(bestOf(runs));
         String name = method.name().toLowerCase() + "-per-task";
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
         List<Score> scores = Evaluations.scoreModel(ex, best.theta(), Split.TEST, "merged model (test)", progress);
@@ -287,13 +291,7 @@ public final class NpsWorkflow {
         ArrayNode perTask = result.root().putArray("lambdas");
         best.lambdas().bestSpec().getTasksList().forEach(tm -> perTask.add(tm.getLambda()));
         if (runs.size() > 1) {
-            ObjectNode sel = result.section("selection");
-            sel.put("split", "calibration");
-            sel.put("criterion", "mean calibration accuracy after the per-task lambda search; ties go to the smaller keep");
-            ArrayNode grid = sel.putArray("grid");
-            for (Fused f : runs) {
-                grid.addObject().put("keep", f.keep()).put("calibrationMeanAccuracy", f.calibration());
-            }
+            writeKeepSelection(result, runs, "mean calibration accuracy after the per-task lambda search");
         }
         writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
         writeModel(ex, best.theta(), out, result, "merge");
