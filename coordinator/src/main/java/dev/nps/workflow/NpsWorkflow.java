@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nps.coordinator.CandidateModels;
 import dev.nps.coordinator.GenerationStats;
-import dev.nps.coordinator.NpsSearch;
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchKind;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.SearchResult;
+import dev.nps.coordinator.SearchRunner;
 import dev.nps.coordinator.SearchSetup;
 import dev.nps.evaluator.Score;
 import dev.nps.protocol.CandidateSpec;
@@ -38,10 +38,16 @@ public final class NpsWorkflow {
     /** {@code nps prune}: searches subspace weights for one task; compares with plain magnitude top-k. */
     public static RunResult prune(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
                                   Progress progress, SearchListener listener) {
+        return prune(ex, taskName, config, out, progress, listener, SearchRunner.EMBEDDED);
+    }
+
+    /** As above, with searches run by {@code runner} (e.g. on a cluster). */
+    public static RunResult prune(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
+                                  Progress progress, SearchListener listener, SearchRunner runner) {
         long t0 = System.nanoTime();
         int t = ex.spec().taskIndex(taskName);
         SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
-        SearchResult search = NpsSearch.run(setup, config, listener);
+        SearchResult search = runner.run(setup, config, listener);
         CandidateModels models = CandidateModels.of(setup, config);
         ParameterSet theta = models.materialize(search.bestSpec());
         ParameterSet control = models.materialize(models.magnitudeControl());
@@ -76,6 +82,12 @@ public final class NpsWorkflow {
      */
     public static RunResult merge(Experiment ex, SearchConfig config, boolean control, OutputDirectory out,
                                   Progress progress, SearchListener listener) {
+        return merge(ex, config, control, out, progress, listener, SearchRunner.EMBEDDED);
+    }
+
+    /** As above, with searches run by {@code runner} (e.g. on a cluster). */
+    public static RunResult merge(Experiment ex, SearchConfig config, boolean control, OutputDirectory out,
+                                  Progress progress, SearchListener listener, SearchRunner runner) {
         long t0 = System.nanoTime();
         int tasks = ex.taskCount();
         List<Integer> all = IntStream.range(0, tasks).boxed().toList();
@@ -83,7 +95,7 @@ public final class NpsWorkflow {
         List<SearchResult> pruneSearches = new ArrayList<>();
         for (int t = 0; t < tasks; t++) {
             SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
-            SearchResult r = NpsSearch.run(setup, config.withSeed(config.seed() + t), listener);
+            SearchResult r = runner.run(setup, config.withSeed(config.seed() + t), listener);
             pruneSearches.add(r);
             TaskMask best = r.bestSpec().getTasks(0);
             double[] scales = best.getScalesCount() == 0 ? null
@@ -91,7 +103,7 @@ public final class NpsWorkflow {
             masks.put(t, new SearchSetup.FixedMask(best.getKeptList().stream().mapToLong(Long::longValue).toArray(), scales));
         }
         SearchSetup fusion = SearchSetup.of(ex, SearchKind.FUSION, all, all, masks);
-        SearchResult lambdas = NpsSearch.run(fusion, config, listener);
+        SearchResult lambdas = runner.run(fusion, config, listener);
         ParameterSet theta = CandidateModels.of(fusion, config).materialize(lambdas.bestSpec());
 
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
@@ -111,7 +123,7 @@ public final class NpsWorkflow {
         writeSearch(result, lambdas, config);
         if (control) {
             SearchSetup plain = SearchSetup.of(ex, SearchKind.FUSION, all, all, Map.of());
-            SearchResult plainLambdas = NpsSearch.run(plain, config, listener);
+            SearchResult plainLambdas = runner.run(plain, config, listener);
             ParameterSet plainTheta = CandidateModels.of(plain, config).materialize(plainLambdas.bestSpec());
             List<Score> plainScores = Evaluations.scoreModel(ex, plainTheta, Split.TEST, "control (test)", progress);
             ObjectNode ctrl = result.section("control");
