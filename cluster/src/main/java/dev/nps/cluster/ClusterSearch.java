@@ -45,6 +45,7 @@ public final class ClusterSearch implements SearchRunner {
     private final UnsharedPolicy unshared;
     private final long simulatedMicros;
     private final Duration recruitEvery;
+    private long minBatchMicros;
 
     /**
      * @param spec            the spec file, under the node's storage root (nodes resolve it against their own)
@@ -75,6 +76,12 @@ public final class ClusterSearch implements SearchRunner {
         return root.relativize(file).toString();
     }
 
+    /** Scored batches take at least {@code micros} each (tests: a short search that lasts long enough to disturb). */
+    public ClusterSearch withMinBatchMicros(long micros) {
+        this.minBatchMicros = micros;
+        return this;
+    }
+
     /** What every evaluator node needs to rebuild this search's data. */
     RunSpec runSpec(SearchSetup setup, SearchConfig config) {
         return RunSpec.newBuilder()
@@ -90,6 +97,7 @@ public final class ClusterSearch implements SearchRunner {
                 .setPartition(config.partition().name())
                 .setBandFactor(config.bandFactor())
                 .setSimulatedMicros(simulatedMicros)
+                .setMinBatchMicros(minBatchMicros)
                 .build();
     }
 

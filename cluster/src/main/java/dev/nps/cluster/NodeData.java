@@ -80,7 +80,8 @@ final class NodeData implements AutoCloseable {
             names.addAll(ex.carried().names());
             return ModelScorer.open(ex.spec().graph(), names, slotOptions);
         });
-        return new OrtBackend(new SearchData(ex.base(), ex.taus(), ex.carried(), scorer, parts, eval));
+        ScoringBackend ort = new OrtBackend(new SearchData(ex.base(), ex.taus(), ex.carried(), scorer, parts, eval));
+        return run.getMinBatchMicros() > 0 ? new PacedBackend(ort, run.getMinBatchMicros()) : ort;
     }
 
     private static void check(int t, Experiment ex) {

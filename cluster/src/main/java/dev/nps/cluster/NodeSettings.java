@@ -179,6 +179,7 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
                       passivation.strategy = none       # an evaluator holds a GPU slot; it stops only when moved
                       rebalance-interval = 2s           # moves entities off nodes with more entities than slots
                       retry-interval = 1s
+                      handoff-timeout = 10s             # a handoff that cannot finish gives up sooner than the 60 s default
                     }
                   }
                 }

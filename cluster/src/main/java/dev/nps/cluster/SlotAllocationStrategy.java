@@ -24,7 +24,8 @@ import scala.concurrent.Future;
  * most slots left, a node's slot count being its {@code slots-N} role in Pekko's membership.
  * Should every region be full (a node crashed and its shards came back before a new node joined),
  * the shard still gets a home, where its entity waits without a slot; {@link #rebalance} then
- * moves such surplus shards to nodes with free slots as soon as there are some. Runs inside
+ * moves such surplus shards to nodes with free slots as soon as there are some (never from a
+ * node that is not Up: Pekko itself re-homes the shards of leaving and lost nodes). Runs inside
  * Pekko's shard coordinator.
  */
 final class SlotAllocationStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
@@ -55,8 +56,12 @@ final class SlotAllocationStrategy extends ShardCoordinator.AbstractShardAllocat
         int freeElsewhere = 0;
         List<String> surplus = new ArrayList<>();
         for (ActorRef region : sorted(current.keySet())) {
+            Integer up = capacity.get(address(region));
+            if (up == null) {
+                continue; // leaving or lost: Pekko hands its shards back itself; a handoff to a dead region would hang
+            }
             List<String> shards = new ArrayList<>(scala.jdk.javaapi.CollectionConverters.asJava(current.get(region)));
-            int cap = capacity.getOrDefault(address(region), 0);
+            int cap = up;
             if (shards.size() < cap) {
                 freeElsewhere += cap - shards.size();
             } else if (shards.size() > cap) {
