@@ -159,6 +159,9 @@ public final class NpsWorkflow {
         s.put("partition", config.partition().name().toLowerCase());
         s.put("values", config.values().name().toLowerCase());
         s.put("evaluators", config.evaluators());
+        s.put("evaluatorsUsed", r.batchesByEvaluator().size());
+        s.put("redispatchedBatches", r.redispatchedBatches());
+        s.put("duplicateBatches", r.duplicateBatches());
         s.put("coordinatorMicrosPerCandidate", r.coordinatorMicrosPerCandidate());
         ArrayNode history = s.putArray("history");
         for (GenerationStats g : r.history()) {

@@ -94,8 +94,8 @@ final class MergeCommand implements Callable<Integer> {
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = dev.nps.workflow.NpsWorkflow.merge(ex, config, !noControl, dir, progress, search.listener(runtime.quiet));
+        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = dev.nps.workflow.NpsWorkflow.merge(ex, config, !noControl, dir, progress, search.listener(runtime.quiet), backend.runner());
             var root = r.root();
             System.out.printf(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f)%s -> %s%n",
                     root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(),
