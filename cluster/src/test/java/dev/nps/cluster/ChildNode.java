@@ -25,6 +25,11 @@ final class ChildNode implements AutoCloseable {
 
     /** An evaluator node with {@code cpuSlots} slots on 127.0.0.1:port joining {@code seed}, configured in {@code dir}. */
     static ChildNode start(Path dir, String name, int port, String seed, int cpuSlots, String extraNodeConfig) {
+        return start(dir, name, port, seed, cpuSlots, extraNodeConfig, TestCluster.ROOT, "-Xmx384m");
+    }
+
+    static ChildNode start(Path dir, String name, int port, String seed, int cpuSlots, String extraNodeConfig, Path storageRoot,
+                           String heap) {
         try {
             Path conf = dir.resolve(name + ".conf");
             Files.writeString(conf, """
@@ -40,12 +45,12 @@ final class ChildNode implements AutoCloseable {
                     }
                     pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2s
                     pekko.cluster.jmx.enabled = off
-                    """.formatted(port, seed, TestCluster.ROOT, cpuSlots, extraNodeConfig));
+                    """.formatted(port, seed, storageRoot, cpuSlots, extraNodeConfig));
             Path args = dir.resolve(name + ".args");
             Files.writeString(args, "-cp\n\"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n");
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElseThrow());
-            cmd.add("-Xmx384m");
+            cmd.add(heap);
             cmd.add("-XX:+UseSerialGC");
             cmd.add("-XX:TieredStopAtLevel=1");
             cmd.add("--enable-native-access=ALL-UNNAMED");

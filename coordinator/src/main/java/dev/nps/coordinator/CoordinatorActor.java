@@ -67,6 +67,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final Map<String, ActorRef<EvaluatorMessage>> evaluators = new HashMap<>();
     private final LinkedHashSet<String> idle = new LinkedHashSet<>();
     private final Map<String, Integer> assigned = new HashMap<>();      // evaluator -> candidate index it works on
+    private int[] workers = new int[0];                                 // candidate index -> evaluators working on it
     private final Map<String, Integer> lastCandidate = new HashMap<>(); // evaluator -> last candidate index this generation
     private final Map<Long, CandidateSpec> droppedSpecs = new HashMap<>(); // for batches that arrive late
     private final Map<String, TreeSet<Integer>> inFlight = new HashMap<>(); // evaluator -> positions of its unit not yet reported
@@ -201,6 +202,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     /** Forgets {@code ev}'s unit; its batches that never reported are handed out again. */
     private int release(String ev) {
         Integer k = assigned.remove(ev);
+        if (k != null && candidates != null) {
+            workers[k]--;
+        }
         TreeSet<Integer> left = inFlight.remove(ev);
         if (k == null || left == null || candidates == null) {
             return 0;
@@ -282,6 +286,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         abortedInGeneration = 0;
         lastCandidate.clear();
         assigned.clear();
+        workers = new int[population];
         inFlight.clear();
     }
 
@@ -425,6 +430,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             unit.forEach(b -> positions.add(b.getPosition()));
             inFlight.put(ev, positions);
             assigned.put(ev, c.index);
+            workers[c.index]++;
             lastCandidate.put(ev, c.index);
             evaluators.get(ev).tell(EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder()
                     .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit)).build());
@@ -446,7 +452,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             if (!c.hasPending()) {
                 continue;
             }
-            if (!assigned.containsValue(c.index)) {
+            if (workers[c.index] == 0) { // a counter, not a scan of the evaluators: O(population) per dispatch
                 return c;
             }
             if (fallback == null) {
