@@ -130,6 +130,9 @@ public final class ClusterSearch implements SearchRunner {
         });
         // The coordinator stops itself once the result is in (or the search failed); the host then stops too.
         node.system().systemActorOf(host, "search-" + run, Props.empty());
+        // A node downed by the split-brain resolver (on the minority side of a partition) shuts down: say so.
+        node.system().getWhenTerminated().thenRun(() -> result.completeExceptionally(
+                new SearchException("this node left the cluster before the search ended (downed or stopped); rerun with the same seed")));
         try {
             return result.join();
         } catch (CompletionException e) {

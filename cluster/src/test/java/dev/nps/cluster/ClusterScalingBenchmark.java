@@ -129,7 +129,7 @@ public final class ClusterScalingBenchmark {
         NodeSettings s = new NodeSettings("127.0.0.1", seedPort, List.of(seed), List.of(Roles.COORDINATOR, Roles.EVALUATOR), root,
                 List.of(), true, 0, Duration.ofSeconds(10), java.util.Optional.empty(), ConfigFactory.empty());
         ClusterNode coordinator = ClusterNode.start(s, ConfigFactory.parseString("pekko.cluster.jmx.enabled = off"));
-        ChildNode child = ChildNode.start(dir, "real", TestCluster.freePort(), seed, e, "", root, "-Xmx3g");
+        ChildNode child = ChildNode.start(dir, "real", TestCluster.freePort(), seed, e, "", root, "-Xmx1500m");
         try (Experiment ex = Experiment.load(ExperimentSpec.load(spec), ScorerOptions.defaults(), UnsharedPolicy.CARRY)) {
             if (!coordinator.awaitSlots(e, Duration.ofSeconds(120))) {
                 throw new IllegalStateException("cluster never reached " + e + " slots");

@@ -221,4 +221,13 @@ class CliBadInputTest {
         Files.writeString(spec, Files.readString(spec).replaceFirst("output\\s*=\\s*logits", "output = probs"));
         assertBadInput("probs", merge());
     }
+
+    @Test
+    void clusterOptionsAreCheckedBeforeAnyWork() {
+        assertBadInput("does not exist", "serve", "--config", tmp.resolve("missing.conf").toString());
+        assertBadInput("--node-config applies only with --cluster", "prune", "-q", "--spec", spec.toString(), "--task",
+                "identity", "--node-config", tmp.resolve("node.conf").toString(), "--out", out.toString());
+        assertBadInput("expected HOST:PORT, got 'nohost'", "prune", "-q", "--spec", spec.toString(), "--task", "identity",
+                "--cluster", "nohost", "--out", out.toString());
+    }
 }
