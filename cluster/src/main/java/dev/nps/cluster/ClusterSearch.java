@@ -17,7 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -134,12 +134,15 @@ public final class ClusterSearch implements SearchRunner {
         node.system().getWhenTerminated().thenRun(() -> result.completeExceptionally(
                 new SearchException("this node left the cluster before the search ended (downed or stopped); rerun with the same seed")));
         try {
-            return result.join();
-        } catch (CompletionException e) {
+            return result.get(); // interruptible, unlike join: a test timeout or Ctrl-C ends the wait
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
             throw new SearchException("search failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SearchException("interrupted while the search ran", e);
         }
     }
 }

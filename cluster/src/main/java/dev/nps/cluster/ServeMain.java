@@ -31,6 +31,12 @@ public final class ServeMain {
     /** Starts the node, prints one line once it is up, and blocks until its actor system ends. */
     public static int serve(NodeSettings settings) {
         ClusterNode node = ClusterNode.start(settings);
+        // Tests start nodes as child JVMs: with nps.exit-with-pid set, a node never outlives the JVM that started it.
+        Long parent = Long.getLong("nps.exit-with-pid");
+        if (parent != null) {
+            ProcessHandle.of(parent).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),
+                    () -> Runtime.getRuntime().halt(3));
+        }
         System.out.printf("nps serve: node %s joining %s%n", node.address(), settings.seeds());
         System.out.flush();
         node.awaitUp(java.time.Duration.ofMinutes(10));

@@ -47,11 +47,15 @@ public record Slot(int index, int deviceId) {
     }
 
     /**
-     * CUDA devices visible to this process: the NVIDIA driver lists one directory per GPU under
+     * CUDA devices visible to this process, when ONNX Runtime can use CUDA at all: the NVIDIA driver
+ * lists one directory per GPU under
      * /proc/driver/nvidia/gpus; CUDA_VISIBLE_DEVICES, when set to ordinals, narrows them (CUDA
      * renumbers the visible ones from 0).
      */
     static List<Integer> detectGpus() {
+        if (!cudaProviderAvailable()) {
+            return List.of(); // a CPU-only ONNX Runtime build (the default) cannot use them
+        }
         Path dir = Path.of("/proc/driver/nvidia/gpus");
         int listed;
         try (Stream<Path> s = Files.list(dir)) {
@@ -67,9 +71,18 @@ public record Slot(int index, int deviceId) {
             count = (int) n;
         }
         List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < count; i++) { // CUDA numbers the visible devices 0..count-1
             ids.add(i);
         }
         return ids;
+    }
+
+    /** Whether this JVM's ONNX Runtime has the CUDA execution provider (the -Pcuda build on a CUDA host). */
+    static boolean cudaProviderAvailable() {
+        try {
+            return ai.onnxruntime.OrtEnvironment.getAvailableProviders().contains(ai.onnxruntime.OrtProvider.CUDA);
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
     }
 }

@@ -79,8 +79,10 @@ class ArteryTlsTest {
 
     @Test
     void nodesWithTrustedCertificatesSearchOverTlsAndAStrangerCannotJoin() throws Exception {
+        long t0 = System.nanoTime();
         NodeSettings.Tls cluster = makeCertificate(dir.resolve("cluster"), "nps-cluster");
         NodeSettings.Tls stranger = makeCertificate(dir.resolve("stranger"), "stranger");
+        System.err.printf("TLS test: certificates made in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         int seedPort = TestCluster.freePort();
         String seed = "127.0.0.1:" + seedPort;
         ClusterNode coordinator = ClusterNode.start(TestCluster.node(seedPort, seed, List.of(Roles.COORDINATOR, Roles.EVALUATOR), 0)
@@ -103,6 +105,7 @@ class ArteryTlsTest {
                     .run(setup, config, SearchListener.NONE);
             assertEquals(embedded.trajectorySha256(), overTls.trajectorySha256());
         }
+        System.err.printf("TLS test: search done at %.1f s%n", (System.nanoTime() - t0) / 1e9);
         // The search took seconds; the outsider has been trying to join all along.
         assertFalse(isMember(coordinator, outsider), "a node with an untrusted certificate joined");
         assertEquals(1, coordinator.clusterSlots());

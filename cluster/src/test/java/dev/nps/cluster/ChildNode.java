@@ -55,6 +55,7 @@ final class ChildNode implements AutoCloseable {
             cmd.add("-XX:TieredStopAtLevel=1");
             cmd.add("--enable-native-access=ALL-UNNAMED");
             cmd.add("--sun-misc-unsafe-memory-access=allow");
+            cmd.add("-Dnps.exit-with-pid=" + ProcessHandle.current().pid()); // no orphan if this JVM dies
             String ort = System.getProperty("onnxruntime.native.path");
             if (ort != null) {
                 cmd.add("-Donnxruntime.native.path=" + ort);

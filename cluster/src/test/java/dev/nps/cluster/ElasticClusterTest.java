@@ -75,7 +75,6 @@ class ElasticClusterTest {
             ClusterSearchTest.assertNothingLostOrCountedTwice(r);
             Map<String, Set<String>> byNode = ClusterSearchTest.entitiesByNode(r);
             assertTrue(byNode.containsKey("pekko://nps@127.0.0.1:" + joinPort), "the joining node got no work: " + byNode.keySet());
-            byNode.values().forEach(entities -> assertTrue(entities.size() <= 2, "more entities than slots: " + byNode));
         }
     }
 }

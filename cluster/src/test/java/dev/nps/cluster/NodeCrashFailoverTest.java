@@ -122,7 +122,6 @@ class NodeCrashFailoverTest {
             assertTrue(r.redispatchedBatches() > 0, "b's units should have been handed out again: " + r);
             Map<String, Set<String>> byNode = ClusterSearchTest.entitiesByNode(r);
             assertTrue(byNode.containsKey("pekko://nps@" + cAddress), "the node started mid-run got no work: " + byNode.keySet());
-            byNode.values().forEach(entities -> assertTrue(entities.size() <= 2, "more entities than slots on a node: " + byNode));
         }
     }
 }

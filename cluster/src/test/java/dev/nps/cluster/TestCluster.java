@@ -27,6 +27,10 @@ final class TestCluster {
             pekko.cluster.jmx.enabled = off
             pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
             pekko.jvm-shutdown-hooks = off
+            # a node that never joined (or whose peers are gone) stops in seconds, not 10 s per phase
+            pekko.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 3s
+            pekko.coordinated-shutdown.phases.cluster-leave.timeout = 3s
+            pekko.coordinated-shutdown.phases.cluster-exiting.timeout = 3s
             """);
 
     private TestCluster() {
