@@ -71,16 +71,37 @@ class NodeCrashFailoverTest {
 
     @Test
     void sigkillOfAnEvaluatorNodeAndANodeJoiningMidRunLeaveTheResultUnchanged() throws Exception {
-        long t0 = System.nanoTime();
+        // The coordinator node is the seed and carries the evaluator role without slots, so Pekko's shard
+        // coordinator lives here; the killed node is a plain evaluator node.
         int seedPort = TestCluster.freePort();
         String seed = "127.0.0.1:" + seedPort;
-        // The coordinator node carries the evaluator role without slots, so Pekko's shard coordinator lives here.
         coordinator = ClusterNode.start(TestCluster.node(seedPort, seed, List.of(Roles.COORDINATOR, Roles.EVALUATOR), 0),
                 TestCluster.STRICT);
         ChildNode a = ChildNode.start(dir, "a", TestCluster.freePort(), seed, 2, "");
         ChildNode b = ChildNode.start(dir, "b", TestCluster.freePort(), seed, 2, "");
         children.add(a);
         children.add(b);
+        killOneAddOne(b, a, seed);
+    }
+
+    @Test
+    void sigkillOfTheSeedThatHostsTheShardCoordinatorLeavesTheResultUnchanged() throws Exception {
+        // As `--cluster` runs it: the coordinator node has no evaluator role; the oldest evaluator node (the seed)
+        // hosts Pekko's shard coordinator, and that is the node killed: the singleton and the shard homes move.
+        int aPort = TestCluster.freePort();
+        String seed = "127.0.0.1:" + aPort;
+        ChildNode a = ChildNode.start(dir, "a", aPort, seed, 2, "");
+        children.add(a);
+        ChildNode b = ChildNode.start(dir, "b", TestCluster.freePort(), seed, 2, "");
+        children.add(b);
+        coordinator = ClusterNode.start(TestCluster.node(TestCluster.freePort(), seed, List.of(Roles.COORDINATOR), 0),
+                TestCluster.STRICT);
+        killOneAddOne(a, b, b.address());
+    }
+
+    /** Runs a search; at generation 2 SIGKILLs {@code victim} and starts a node joining {@code joinVia}. */
+    private void killOneAddOne(ChildNode victim, ChildNode survivor, String joinVia) throws Exception {
+        long t0 = System.nanoTime();
         try (Experiment ex = TestCluster.digits()) {
             List<Integer> tasks = List.of(0, 2, 4, 6);
             SearchSetup setup = SearchSetup.of(ex, SearchKind.FUSION, tasks);
@@ -88,7 +109,7 @@ class NodeCrashFailoverTest {
                     .withAbort(AbortMode.OFF).withBatchesPerUnit(2);
             SearchResult undisturbed = NpsSearch.run(setup, config, SearchListener.NONE); // while the children start
             if (!coordinator.awaitSlots(4, Duration.ofSeconds(60))) {
-                fail("evaluator nodes never came up:\n" + a.logTail() + "\n" + b.logTail());
+                fail("evaluator nodes never came up:\n" + victim.logTail() + "\n" + survivor.logTail());
             }
             System.err.printf("T+%.1fs nodes up%n", (System.nanoTime() - t0) / 1e9);
             int cPort = TestCluster.freePort();
@@ -96,13 +117,13 @@ class NodeCrashFailoverTest {
             SearchListener disturb = g -> {
                 System.err.printf("T+%.1fs generation %d%n", (System.nanoTime() - t0) / 1e9, g.generation());
                 if (g.generation() == 2) {
-                    b.kill(); // units the coordinator hands b next are lost with it
-                    children.add(ChildNode.start(dir, "c", cPort, seed, 2, ""));
+                    victim.kill(); // units the coordinator hands it next are lost with it
+                    children.add(ChildNode.start(dir, "c", cPort, joinVia, 2, ""));
                 } else if (g.generation() == 4) {
-                    // Hold the search (on the coordinator's thread) until c is up and b is gone, so c joins
-                    // mid-run on any machine speed; bounded.
+                    // Hold the search (on the coordinator's thread) until c is up and the victim is gone, so c
+                    // joins mid-run on any machine speed; bounded.
                     long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                    while (!(isUp(cAddress) && !isMember(b.address())) && System.nanoTime() < end) {
+                    while (!(isUp(cAddress) && !isMember(victim.address())) && System.nanoTime() < end) {
                         ClusterNode.sleep(50);
                     }
                 }
@@ -119,7 +140,7 @@ class NodeCrashFailoverTest {
             // counted twice (it would exceed), whatever was re-dispatched.
             assertEquals(undisturbed.batchesEvaluated(), r.batchesEvaluated());
             ClusterSearchTest.assertNothingLostOrCountedTwice(r);
-            assertTrue(r.redispatchedBatches() > 0, "b's units should have been handed out again: " + r);
+            assertTrue(r.redispatchedBatches() > 0, "the victim's units should have been handed out again: " + r);
             Map<String, Set<String>> byNode = ClusterSearchTest.entitiesByNode(r);
             assertTrue(byNode.containsKey("pekko://nps@" + cAddress), "the node started mid-run got no work: " + byNode.keySet());
         }
