@@ -117,6 +117,14 @@ class ClusterSearchTest {
     }
 
     @Test
+    void protocolMessagesUseTheNpsProtobufSerializerOnClusterNodes() {
+        var serialization = org.apache.pekko.serialization.SerializationExtension.get(coordinator.system().classicSystem());
+        var attach = dev.nps.protocol.EvaluatorMessage.newBuilder().setAttach(dev.nps.protocol.Attach.newBuilder().setRun("r")).build();
+        assertEquals(dev.nps.evaluator.actor.ProtoSerializer.IDENTIFIER, serialization.findSerializerFor(attach).identifier());
+        assertEquals("off", coordinator.system().settings().config().getString("pekko.actor.allow-java-serialization"));
+    }
+
+    @Test
     void aSpecOutsideTheStorageRootIsRefusedUpFront() {
         var e = assertThrows(IllegalArgumentException.class, () -> new ClusterSearch(coordinator, Path.of("/tmp/x/spec.conf"),
                 ScorerOptions.defaults(), UnsharedPolicy.CARRY));

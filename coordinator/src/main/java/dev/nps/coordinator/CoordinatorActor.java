@@ -192,6 +192,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             ActorRef<EvaluatorMessage> ref = resolver.resolveActorRef(name);
             watched.put(ref, name);
             getContext().watch(ref);
+            getContext().getLog().info("evaluator {} joined the run", name);
             return ref;
         });
         release(ev); // normally empty: an evaluator asks once its unit is done or dropped
