@@ -65,7 +65,6 @@ class ElasticClusterTest {
                     Thread.ofPlatform().start(leaving::close); // graceful leave: handoff, entities stop
                     joined.add(ClusterNode.start(TestCluster.node(joinPort, seed, List.of(Roles.EVALUATOR), 2), TestCluster.STRICT));
                     nodes.add(joined.getFirst());
-
                 } else if (g.generation() == 4) {
                     joined.getFirst().awaitUp(Duration.ofSeconds(30)); // bounded; lets the joiner take part on any machine
                 }
