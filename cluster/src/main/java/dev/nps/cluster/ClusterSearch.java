@@ -45,7 +45,7 @@ public final class ClusterSearch implements SearchRunner {
     private final UnsharedPolicy unshared;
     private final long simulatedMicros;
     private final Duration recruitEvery;
-    private long minBatchMicros;
+    private final long minBatchMicros;
 
     /**
      * @param spec            the spec file, under the node's storage root (nodes resolve it against their own)
@@ -53,7 +53,13 @@ public final class ClusterSearch implements SearchRunner {
      */
     public ClusterSearch(ClusterNode node, Path spec, ScorerOptions scorer, UnsharedPolicy unshared, long simulatedMicros,
                          Duration recruitEvery) {
+        this(node, spec, scorer, unshared, simulatedMicros, recruitEvery, 0);
+    }
+
+    private ClusterSearch(ClusterNode node, Path spec, ScorerOptions scorer, UnsharedPolicy unshared, long simulatedMicros,
+                          Duration recruitEvery, long minBatchMicros) {
         this.node = node;
+        this.minBatchMicros = minBatchMicros;
         this.spec = spec;
         this.scorer = scorer;
         this.unshared = unshared;
@@ -78,8 +84,7 @@ public final class ClusterSearch implements SearchRunner {
 
     /** Scored batches take at least {@code micros} each (tests: a short search that lasts long enough to disturb). */
     public ClusterSearch withMinBatchMicros(long micros) {
-        this.minBatchMicros = micros;
-        return this;
+        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, micros);
     }
 
     /** What every evaluator node needs to rebuild this search's data. */
