@@ -29,12 +29,14 @@ public final class ClusterNode implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final List<Slot> slots;
     private final NodeData data;
+    private final SlotPool pool;
 
-    private ClusterNode(NodeSettings settings, ActorSystem<Void> system, List<Slot> slots, NodeData data) {
+    private ClusterNode(NodeSettings settings, ActorSystem<Void> system, List<Slot> slots, NodeData data, SlotPool pool) {
         this.settings = settings;
         this.system = system;
         this.slots = slots;
         this.data = data;
+        this.pool = pool;
     }
 
     /** Starts the node and joins its seeds; returns at once (membership follows within seconds). */
@@ -53,13 +55,14 @@ public final class ClusterNode implements AutoCloseable {
         Config config = overrides.withFallback(settings.pekkoConfig(roles, slots.size())).withFallback(ConfigFactory.load());
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM, config);
         NodeData data = evaluator ? new NodeData(settings.storageRoot()) : null;
+        SlotPool pool = evaluator ? new SlotPool(slots) : null;
         try {
-            EvaluatorEntity.init(system, evaluator ? new SlotPool(slots) : null, data);
+            EvaluatorEntity.init(system, pool, data);
         } catch (RuntimeException e) {
             system.terminate();
             throw e;
         }
-        return new ClusterNode(settings, system, List.copyOf(slots), data);
+        return new ClusterNode(settings, system, List.copyOf(slots), data, pool);
     }
 
     public ActorSystem<Void> system() {
@@ -73,6 +76,11 @@ public final class ClusterNode implements AutoCloseable {
     /** This node's evaluator slots (empty on a coordinator-only node). */
     public List<Slot> slots() {
         return slots;
+    }
+
+    /** Slots held by evaluator entities on this node now. */
+    int busySlots() {
+        return pool == null ? 0 : slots.size() - pool.freeCount();
     }
 
     /** host:port others reach this node at (the real port when 0 was asked for). */

@@ -32,6 +32,7 @@ import java.util.TreeSet;
  * so a node reads its inputs once whatever the number of slots and runs. Thread-safe.
  */
 final class NodeData implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeData.class);
     private final Path storageRoot;
     private final Map<String, Experiment> experiments = new HashMap<>();           // spec path + unshared policy
     private final Map<String, SubspacePartition> partitions = new HashMap<>();
@@ -61,8 +62,12 @@ final class NodeData implements AutoCloseable {
                     + sha.substring(0, 12) + " vs " + run.getSpecSha256().substring(0, Math.min(12, run.getSpecSha256().length())) + ")");
         }
         ScorerOptions options = scorerOptions(run);
-        Experiment ex = experiments.computeIfAbsent(spec + "|" + run.getUnshared(),
-                k -> Experiment.load(ExperimentSpec.load(spec), options, unshared(run.getUnshared())));
+        Experiment ex = experiments.computeIfAbsent(spec + "|" + run.getUnshared(), k -> {
+            long t0 = System.nanoTime();
+            Experiment loaded = Experiment.load(ExperimentSpec.load(spec), options, unshared(run.getUnshared()));
+            LOG.info("loaded spec {} ({} tasks) in {} ms", spec, loaded.taskCount(), (System.nanoTime() - t0) / 1_000_000);
+            return loaded;
+        });
         Map<Integer, SubspacePartition> parts = new LinkedHashMap<>();
         for (int t : run.getPartitionTasksList()) {
             check(t, ex);

@@ -85,6 +85,14 @@ final class ChildNode implements AutoCloseable {
         process.destroyForcibly();
     }
 
+    boolean logContains(String text) {
+        try {
+            return Files.readString(log).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     String logTail() {
         try {
             List<String> lines = Files.readAllLines(log);

@@ -49,6 +49,12 @@ class ClusterSearchTest {
         a = ClusterNode.start(TestCluster.node(TestCluster.freePort(), seedAddress, List.of(Roles.EVALUATOR), 2), TestCluster.STRICT);
         b = ClusterNode.start(TestCluster.node(TestCluster.freePort(), seedAddress, List.of(Roles.EVALUATOR), 1), TestCluster.STRICT);
         assertTrue(coordinator.awaitSlots(3, Duration.ofSeconds(30)), "cluster never reached 3 slots");
+        // Every entity starts and loads the data once, so each test's search has all three from its start.
+        runner().run(SearchSetup.of(ex, SearchKind.PRUNE, List.of(0)), prune().withGenerations(1), SearchListener.NONE);
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while ((a.busySlots() < 2 || b.busySlots() < 1) && System.nanoTime() < end) {
+            ClusterNode.sleep(20);
+        }
     }
 
     @AfterAll

@@ -66,7 +66,12 @@ class ElasticClusterTest {
                     joined.add(ClusterNode.start(TestCluster.node(joinPort, seed, List.of(Roles.EVALUATOR), 2), TestCluster.STRICT));
                     nodes.add(joined.getFirst());
                 } else if (g.generation() == 4) {
-                    joined.getFirst().awaitUp(Duration.ofSeconds(30)); // bounded; lets the joiner take part on any machine
+                    // Hold the search (on the coordinator's thread; bounded) until both of the joiner's entities
+                    // hold a slot: they are attached, so it takes part on any machine speed.
+                    long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                    while (joined.getFirst().busySlots() < 2 && System.nanoTime() < end) {
+                        ClusterNode.sleep(20);
+                    }
                 }
             };
             SearchResult r = simulated.run(setup, config, churn);

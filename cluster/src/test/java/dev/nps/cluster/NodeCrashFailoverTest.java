@@ -120,10 +120,11 @@ class NodeCrashFailoverTest {
                     victim.kill(); // units the coordinator hands it next are lost with it
                     children.add(ChildNode.start(dir, "c", cPort, joinVia, 2, ""));
                 } else if (g.generation() == 4) {
-                    // Hold the search (on the coordinator's thread) until c is up and the victim is gone, so c
-                    // joins mid-run on any machine speed; bounded.
+                    // Hold the search (on the coordinator's thread; bounded) until c is up and has loaded the
+                    // run's data (its entities are attached) and the victim is gone: c takes part on any machine speed.
                     long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                    while (!(isUp(cAddress) && !isMember(victim.address())) && System.nanoTime() < end) {
+                    while (!(isUp(cAddress) && !isMember(victim.address()) && children.getLast().logContains("loaded spec"))
+                            && System.nanoTime() < end) {
                         ClusterNode.sleep(50);
                     }
                 }
