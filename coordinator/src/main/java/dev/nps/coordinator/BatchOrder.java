@@ -47,9 +47,10 @@ final class BatchOrder {
         for (int b = 0; b < rounds; b++) {
             for (s = 0; s < slots; s++) {
                 if (b < data[s].batchCount()) {
-                    refs.add(BatchRef.newBuilder().setPosition(refs.size()).setTask(slotTask[s]).setBatch(b).build());
+                    int n = Math.min(data[s].batchSize(), data[s].size() - b * data[s].batchSize());
+                    refs.add(BatchRef.newBuilder().setPosition(refs.size()).setTask(slotTask[s]).setBatch(b).setSamples(n).build());
                     slotOf.add(s);
-                    samples.add(Math.min(data[s].batchSize(), data[s].size() - b * data[s].batchSize()));
+                    samples.add(n);
                 }
             }
         }

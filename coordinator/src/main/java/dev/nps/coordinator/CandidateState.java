@@ -26,6 +26,7 @@ final class CandidateState {
     private final long[] correct;   // per slot
     private final long[] seen;      // samples scored, per slot
     private final boolean[] known;  // per position
+    private final boolean[] reported; // per position: an evaluator's score arrived (repeats are ignored)
     private int knownCount;
     private final ArrayDeque<Integer> pending = new ArrayDeque<>(); // not yet dispatched, in order
     private Status status = Status.RUNNING;
@@ -41,6 +42,7 @@ final class CandidateState {
         this.correct = new long[order.slots()];
         this.seen = new long[order.slots()];
         this.known = new boolean[order.size()];
+        this.reported = new boolean[order.size()];
         int fromCache = 0;
         for (int p = 0; p < order.size(); p++) {
             if (cached != null && cached[p] >= 0) {
@@ -64,6 +66,7 @@ final class CandidateState {
         this.correct = null;
         this.seen = null;
         this.known = null;
+        this.reported = null;
         this.cachedBatches = order.size();
     }
 
@@ -88,6 +91,27 @@ final class CandidateState {
         if (knownCount == known.length && status == Status.RUNNING) {
             status = Status.DONE;
         }
+        return true;
+    }
+
+    /**
+     * Notes an evaluator's score of {@code position}; false if one arrived before. A unit that was
+     * handed out again after its evaluator was lost may be reported twice; only the first counts.
+     */
+    boolean firstReport(int position) {
+        if (reported[position]) {
+            return false;
+        }
+        reported[position] = true;
+        return true;
+    }
+
+    /** Hands {@code position} out again (its evaluator was lost); false if it needs no score any more. */
+    boolean requeue(int position) {
+        if (leader != null || status != Status.RUNNING || known[position] || pending.contains(position)) {
+            return false;
+        }
+        pending.addFirst(position);
         return true;
     }
 

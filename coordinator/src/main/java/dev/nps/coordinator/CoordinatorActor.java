@@ -17,10 +17,13 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -41,6 +44,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * top mu in their true order, and CMA-ES's update, which reads only those ranks, is identical.
  * Only its record of the last generation's fitness values differs, which no update reads.
  *
+ * <p>Evaluators may come and go (cluster nodes join, crash or leave): each one that asks for work
+ * is watched, and the batches of a lost evaluator's unit that never reported are handed out
+ * again. Scores are recorded once per (candidate, batch position): a batch scored twice (its
+ * first evaluator's report arrived after all) counts once, so the result cannot depend on losses.
+ *
  * <p>Local inputs (search space, result future) arrive through the factory; every message it
  * receives or sends is protobuf, with actor references as strings.
  */
@@ -59,8 +67,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final Map<String, ActorRef<EvaluatorMessage>> evaluators = new HashMap<>();
     private final LinkedHashSet<String> idle = new LinkedHashSet<>();
     private final Map<String, Integer> assigned = new HashMap<>();      // evaluator -> candidate index it works on
+    private int[] workers = new int[0];                                 // candidate index -> evaluators working on it
     private final Map<String, Integer> lastCandidate = new HashMap<>(); // evaluator -> last candidate index this generation
     private final Map<Long, CandidateSpec> droppedSpecs = new HashMap<>(); // for batches that arrive late
+    private final Map<String, TreeSet<Integer>> inFlight = new HashMap<>(); // evaluator -> positions of its unit not yet reported
+    private final Map<ActorRef<EvaluatorMessage>, String> watched = new HashMap<>();
+    private final Map<String, Long> batchesByEvaluator = new TreeMap<>();
 
     private int generation;          // 0-based index of the running generation
     private double[][] xs;
@@ -72,6 +84,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private long skippedByCache;
     private long skippedByAbort;
     private long lateBatches;
+    private long duplicateBatches;
+    private long redispatchedBatches;
     private long cacheHits;
     private long aborted;
     private double[] bestX;
@@ -117,7 +131,28 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
 
     @Override
     public Receive<CoordinatorMessage> createReceive() {
-        return newReceiveBuilder().onMessage(CoordinatorMessage.class, this::onMessage).build();
+        return newReceiveBuilder()
+                .onMessage(CoordinatorMessage.class, this::onMessage)
+                .onSignal(Terminated.class, this::onTerminated)
+                .build();
+    }
+
+    private Behavior<CoordinatorMessage> onTerminated(Terminated t) {
+        long t0 = System.nanoTime();
+        handlerStart = t0;
+        String ev = watched.remove(t.getRef());
+        if (ev != null) {
+            guarded(() -> {
+                evaluators.remove(ev);
+                idle.remove(ev);
+                lastCandidate.remove(ev);
+                int again = release(ev);
+                getContext().getLog().info("evaluator {} lost; {} batches handed out again", ev, again);
+                dispatch();
+            });
+        }
+        coordinatorNanos += System.nanoTime() - t0;
+        return finished ? Behaviors.stopped() : this;
     }
 
     private Behavior<CoordinatorMessage> onMessage(CoordinatorMessage m) {
@@ -127,8 +162,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             switch (m.getKindCase()) {
                 case REQUEST -> onRequest(m.getRequest());
                 case SCORED -> onScored(m.getScored());
-                case FAILED -> fail("evaluation of candidate " + m.getFailed().getCandidate() + " failed: "
-                        + m.getFailed().getMessage());
+                case FAILED -> fail(m.getFailed().getCandidate() < 0
+                        ? "evaluator " + m.getFailed().getEvaluator() + " cannot serve the run: " + m.getFailed().getMessage()
+                        : "evaluation of candidate " + m.getFailed().getCandidate() + " failed: " + m.getFailed().getMessage());
                 case KIND_NOT_SET -> getContext().getLog().warn("ignoring an empty coordinator message");
             }
         });
@@ -152,10 +188,34 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         String ev = r.getEvaluator();
-        evaluators.computeIfAbsent(ev, resolver::resolveActorRef);
-        assigned.remove(ev);
+        evaluators.computeIfAbsent(ev, name -> {
+            ActorRef<EvaluatorMessage> ref = resolver.resolveActorRef(name);
+            watched.put(ref, name);
+            getContext().watch(ref);
+            getContext().getLog().info("evaluator {} joined the run", name);
+            return ref;
+        });
+        release(ev); // normally empty: an evaluator asks once its unit is done or dropped
         idle.add(ev);
         dispatch();
+    }
+
+    /** Forgets {@code ev}'s unit; its batches that never reported are handed out again. */
+    private int release(String ev) {
+        Integer k = assigned.remove(ev);
+        if (k != null && candidates != null) {
+            workers[k]--;
+        }
+        TreeSet<Integer> left = inFlight.remove(ev);
+        if (k == null || left == null || candidates == null) {
+            return 0;
+        }
+        int again = 0;
+        for (int p : left.descendingSet()) { // addFirst in reverse keeps them in order
+            again += candidates[k].requeue(p) ? 1 : 0;
+        }
+        redispatchedBatches += again;
+        return again;
     }
 
     private void onScored(BatchScored s) {
@@ -175,6 +235,15 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         CandidateState c = candidates[(int) (id % population)];
+        TreeSet<Integer> unit = inFlight.get(s.getEvaluator());
+        if (unit != null) {
+            unit.remove(position);
+        }
+        if (!c.firstReport(position)) {
+            duplicateBatches++;
+            return;
+        }
+        batchesByEvaluator.merge(s.getEvaluator(), 1L, Long::sum);
         cache.record(c.spec, position, s.getCorrect());
         evaluatedInGeneration++;
         if (c.status() == CandidateState.Status.RUNNING) {
@@ -218,6 +287,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         abortedInGeneration = 0;
         lastCandidate.clear();
         assigned.clear();
+        workers = new int[population];
+        inFlight.clear();
     }
 
     private boolean generationComplete() {
@@ -337,7 +408,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         double coordMillis = (coordinatorNanos + (System.nanoTime() - handlerStart) - listenerNanos) / 1e6;
         result.complete(new SearchResult(config.seed(), generation, cma.lambda(), (long) generation * cma.lambda(),
                 order.size(), batchesEvaluated, skippedByCache, skippedByAbort, lateBatches, cacheHits, aborted,
-                bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis));
+                bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis,
+                duplicateBatches, redispatchedBatches, batchesByEvaluator));
     }
 
     // ------------------------------------------------------------------ work
@@ -355,7 +427,11 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             }
             List<BatchRef> unit = c.takeUnit(config.batchesPerUnit());
             it.remove();
+            TreeSet<Integer> positions = new TreeSet<>();
+            unit.forEach(b -> positions.add(b.getPosition()));
+            inFlight.put(ev, positions);
             assigned.put(ev, c.index);
+            workers[c.index]++;
             lastCandidate.put(ev, c.index);
             evaluators.get(ev).tell(EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder()
                     .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit)).build());
@@ -377,7 +453,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             if (!c.hasPending()) {
                 continue;
             }
-            if (!assigned.containsValue(c.index)) {
+            if (workers[c.index] == 0) { // a counter, not a scan of the evaluators: O(population) per dispatch
                 return c;
             }
             if (fallback == null) {

@@ -98,6 +98,20 @@ public final class NpsSearch {
     }
 
     /**
+     * The coordinator of one search, for an actor system the caller runs (a cluster node). It has
+     * no evaluators of its own: they join by asking for work with {@code run}, after an Attach
+     * naming this coordinator, and are watched from then on. It stops once {@code result} is
+     * complete; a caller should watch it and fail {@code result} if it stops earlier.
+     */
+    public static Behavior<CoordinatorMessage> coordinator(SearchSetup setup, SearchConfig config, String run,
+                                                           SearchListener listener, CompletableFuture<SearchResult> result) {
+        SearchData data = searchData(setup, config);
+        return CoordinatorActor.create(space(setup, config, data), config, new BatchOrder(data.evalTasks(), setup.scoreWeights()),
+                List.of(), run,
+                listener, result);
+    }
+
+    /**
      * Pekko for an embedded search: local provider, Java serialization off, protobuf messages
      * through {@code ProtoSerializer}, evaluators on their own pool so blocking inference never
      * starves the coordinator, and no JVM-wide hooks.

@@ -24,15 +24,22 @@ import java.util.List;
  * @param trajectorySha256       see {@link Trajectory}
  * @param wallMillis             time from the first ask to the last tell
  * @param coordinatorMillis      time spent inside the coordinator's message handlers (CMA-ES, masks, bookkeeping)
+ * @param duplicateBatches       reports of a batch already reported (a unit handed out again after its evaluator
+ *                               was lost, whose first report came anyway); ignored, never counted in batchesEvaluated
+ * @param redispatchedBatches    batches handed out again because their evaluator was lost
+ * @param batchesByEvaluator     per evaluator (actor reference, serialized), the batches it scored first; they sum
+ *                               to batchesEvaluated
  */
 public record SearchResult(long seed, int generations, int population, long candidates, int batchesPerCandidate,
                            long batchesEvaluated, long batchesSkippedByCache, long batchesSkippedByAbort, long lateBatches,
                            long cacheHits, long abortedCandidates, double[] bestWeights, double bestAccuracy,
                            CandidateSpec bestSpec, List<GenerationStats> history, String trajectorySha256,
-                           long wallMillis, double coordinatorMillis) {
+                           long wallMillis, double coordinatorMillis, long duplicateBatches, long redispatchedBatches,
+                           java.util.Map<String, Long> batchesByEvaluator) {
 
     public SearchResult {
         history = List.copyOf(history);
+        batchesByEvaluator = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(batchesByEvaluator));
         bestWeights = bestWeights.clone();
     }
 

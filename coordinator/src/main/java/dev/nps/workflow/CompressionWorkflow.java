@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nps.coordinator.CandidateModels;
-import dev.nps.coordinator.NpsSearch;
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchKind;
 import dev.nps.coordinator.SearchListener;
@@ -40,6 +39,12 @@ public final class CompressionWorkflow {
 
     public static RunResult compress(Experiment ex, SearchConfig config, ValueEncoding encoding, OutputDirectory out,
                                      Progress progress, SearchListener listener) {
+        return compress(ex, config, encoding, out, progress, listener, dev.nps.coordinator.SearchRunner.EMBEDDED);
+    }
+
+    /** As above, with searches run by {@code runner} (e.g. on a cluster). */
+    public static RunResult compress(Experiment ex, SearchConfig config, ValueEncoding encoding, OutputDirectory out,
+                                     Progress progress, SearchListener listener, dev.nps.coordinator.SearchRunner runner) {
         long t0 = System.nanoTime();
         SafetensorsWriter.write(out.resolve("base.safetensors"), ex.base(), Map.of("nps.role", "base"));
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
@@ -52,7 +57,7 @@ public final class CompressionWorkflow {
         for (int t = 0; t < ex.taskCount(); t++) {
             String name = ex.spec().tasks().get(t).name();
             SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
-            SearchResult search = NpsSearch.run(setup, config.withSeed(config.seed() + t), listener);
+            SearchResult search = runner.run(setup, config.withSeed(config.seed() + t), listener);
             ParameterSet sparseTau = CandidateModels.of(setup, config).prunedTaskVector(search.bestSpec().getTasks(0));
             String file = "tasks/" + name + ".npsv";
             createDirectories(out.resolve("tasks"));

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nps.coordinator.CandidateModels;
 import dev.nps.coordinator.GenerationStats;
-import dev.nps.coordinator.NpsSearch;
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchKind;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.SearchResult;
+import dev.nps.coordinator.SearchRunner;
 import dev.nps.coordinator.SearchSetup;
 import dev.nps.evaluator.Score;
 import dev.nps.protocol.CandidateSpec;
@@ -39,10 +39,16 @@ public final class NpsWorkflow {
     /** {@code nps prune}: searches subspace weights for one task; compares with plain magnitude top-k. */
     public static RunResult prune(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
                                   Progress progress, SearchListener listener) {
+        return prune(ex, taskName, config, out, progress, listener, SearchRunner.EMBEDDED);
+    }
+
+    /** As above, with searches run by {@code runner} (e.g. on a cluster). */
+    public static RunResult prune(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
+                                  Progress progress, SearchListener listener, SearchRunner runner) {
         long t0 = System.nanoTime();
         int t = ex.spec().taskIndex(taskName);
         SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
-        SearchResult search = NpsSearch.run(setup, config, listener);
+        SearchResult search = runner.run(setup, config, listener);
         CandidateModels models = CandidateModels.of(setup, config);
         ParameterSet theta = models.materialize(search.bestSpec());
         ParameterSet control = models.materialize(models.magnitudeControl());
@@ -90,15 +96,16 @@ public final class NpsWorkflow {
      */
     public static RunResult merge(Experiment ex, SearchConfig config, List<Double> keeps, boolean control,
                                   OutputDirectory out, Progress progress, SearchListener listener) {
-        return merge(ex, config, keeps, control, false, out, progress, listener);
+        return merge(ex, config, keeps, control, false, out, progress, listener, SearchRunner.EMBEDDED);
     }
 
     /**
-     * As above; with {@code baselines}, result.json also holds TA, TIES, DARE-TA, Consensus and
+     * As above, with searches run by {@code runner} (e.g. on a cluster); with {@code baselines}, result.json also holds TA, TIES, DARE-TA, Consensus and
      * Average on the same spec, each tuned on calibration data as {@code nps merge --method M} does.
      */
     public static RunResult merge(Experiment ex, SearchConfig config, List<Double> keeps, boolean control,
-                                  boolean baselines, OutputDirectory out, Progress progress, SearchListener listener) {
+                                  boolean baselines, OutputDirectory out, Progress progress, SearchListener listener,
+                                  SearchRunner runner) {
         long t0 = System.nanoTime();
         if (keeps.isEmpty()) {
             throw new IllegalArgumentException("at least one keep rate is needed");
@@ -107,9 +114,9 @@ public final class NpsWorkflow {
         List<Fused> controls = new ArrayList<>();
         for (double k : keeps) {
             SearchConfig at = config.withKeep(k);
-            runs.add(npsFusion(ex, at, listener));
+            runs.add(npsFusion(ex, at, listener, runner));
             if (control) {
-                controls.add(plainFusion(ex, at, listener));
+                controls.add(plainFusion(ex, at, listener, runner));
             }
         }
         int chosen = bestOf(runs);
@@ -198,7 +205,7 @@ public final class NpsWorkflow {
     }
 
     /** Prunes every task by its own search, then searches one lambda per task over those masks. */
-    private static Fused npsFusion(Experiment ex, SearchConfig config, SearchListener listener) {
+    private static Fused npsFusion(Experiment ex, SearchConfig config, SearchListener listener, SearchRunner runner) {
         int tasks = ex.taskCount();
         List<Integer> all = IntStream.range(0, tasks).boxed().toList();
         Map<Integer, SearchSetup.FixedMask> masks = new HashMap<>();
@@ -206,7 +213,7 @@ public final class NpsWorkflow {
         SearchConfig pruning = config.withSignElection(false);
         for (int t = 0; t < tasks; t++) {
             SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
-            SearchResult r = NpsSearch.run(setup, pruning.withSeed(config.seed() + t), listener);
+            SearchResult r = runner.run(setup, pruning.withSeed(config.seed() + t), listener);
             pruneSearches.add(r);
             TaskMask best = r.bestSpec().getTasks(0);
             double[] scales = best.getScalesCount() == 0 ? null
@@ -214,15 +221,15 @@ public final class NpsWorkflow {
             masks.put(t, new SearchSetup.FixedMask(best.getKeptList().stream().mapToLong(Long::longValue).toArray(), scales));
         }
         SearchSetup fusion = SearchSetup.of(ex, SearchKind.FUSION, all, all, masks);
-        SearchResult lambdas = NpsSearch.run(fusion, config, listener);
+        SearchResult lambdas = runner.run(fusion, config, listener);
         return new Fused(config.keep(), pruneSearches, lambdas, CandidateModels.of(fusion, config).materialize(lambdas.bestSpec()));
     }
 
     /** The same lambda search over plain magnitude top-k masks (every subspace weight 1). */
-    private static Fused plainFusion(Experiment ex, SearchConfig config, SearchListener listener) {
+    private static Fused plainFusion(Experiment ex, SearchConfig config, SearchListener listener, SearchRunner runner) {
         List<Integer> all = IntStream.range(0, ex.taskCount()).boxed().toList();
         SearchSetup plain = SearchSetup.of(ex, SearchKind.FUSION, all, all, Map.of());
-        SearchResult lambdas = NpsSearch.run(plain, config, listener);
+        SearchResult lambdas = runner.run(plain, config, listener);
         return new Fused(config.keep(), List.of(), lambdas, CandidateModels.of(plain, config).materialize(lambdas.bestSpec()));
     }
 
@@ -268,14 +275,14 @@ public final class NpsWorkflow {
      */
     public static RunResult perTaskLambda(Experiment ex, MergeWorkflow.Method method, SearchConfig config,
                                           List<Double> keeps, OutputDirectory out, Progress progress,
-                                          SearchListener listener) {
+                                          SearchListener listener, SearchRunner runner) {
         long t0 = System.nanoTime();
         List<Fused> runs = new ArrayList<>();
         switch (method) {
-            case TA -> runs.add(plainFusion(ex, config.withKeep(1.0).withSignElection(false), listener));
+            case TA -> runs.add(plainFusion(ex, config.withKeep(1.0).withSignElection(false), listener, runner));
             case TIES -> {
                 for (double k : keeps) {
-                    runs.add(plainFusion(ex, config.withKeep(k).withSignElection(true), listener));
+                    runs.add(plainFusion(ex, config.withKeep(k).withSignElection(true), listener, runner));
                 }
             }
             default -> throw new IllegalArgumentException("--per-task-lambda applies to ta and ties, not "
@@ -307,7 +314,7 @@ public final class NpsWorkflow {
      * control (magnitude top-k, lambda searched the same way), the fine-tuned model and the base.
      */
     public static RunResult transfer(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
-                                     Progress progress, SearchListener listener) {
+                                     Progress progress, SearchListener listener, SearchRunner runner) {
         long t0 = System.nanoTime();
         int target = ex.spec().taskIndex(taskName);
         int tasks = ex.taskCount();
@@ -317,10 +324,10 @@ public final class NpsWorkflow {
             weights.put(t, tasks == 1 ? 1.0 : t == target ? 0.5 : 0.5 / (tasks - 1));
         }
         SearchSetup setup = SearchSetup.of(ex, SearchKind.TRANSFER, List.of(target), all, Map.of()).withScoreWeights(weights);
-        SearchResult search = NpsSearch.run(setup, config, listener);
+        SearchResult search = runner.run(setup, config, listener);
         ParameterSet theta = CandidateModels.of(setup, config).materialize(search.bestSpec());
         SearchSetup plain = SearchSetup.of(ex, SearchKind.FUSION, List.of(target), all, Map.of()).withScoreWeights(weights);
-        SearchResult plainSearch = NpsSearch.run(plain, config, listener);
+        SearchResult plainSearch = runner.run(plain, config, listener);
         ParameterSet control = CandidateModels.of(plain, config).materialize(plainSearch.bestSpec());
 
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
@@ -379,6 +386,9 @@ public final class NpsWorkflow {
         s.put("partition", config.partition().name().toLowerCase());
         s.put("values", config.values().name().toLowerCase());
         s.put("evaluators", config.evaluators());
+        s.put("evaluatorsUsed", r.batchesByEvaluator().size());
+        s.put("redispatchedBatches", r.redispatchedBatches());
+        s.put("duplicateBatches", r.duplicateBatches());
         s.put("coordinatorMicrosPerCandidate", r.coordinatorMicrosPerCandidate());
         writeHistory(s, r);
     }

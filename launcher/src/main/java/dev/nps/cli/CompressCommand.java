@@ -45,8 +45,8 @@ final class CompressCommand implements Callable<Integer> {
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet));
+        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet), backend.runner());
             var root = r.root();
             System.out.printf(Locale.ROOT, "compressed %d tasks at keep %s (%s): mean normalized accuracy %.4f -> %s%n",
                     spec.tasks().size(), keep, enc, root.get("meanNormalizedAccuracy").asDouble(), dir.resolve("result.json"));

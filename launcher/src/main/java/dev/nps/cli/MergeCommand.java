@@ -115,9 +115,9 @@ final class MergeCommand implements Callable<Integer> {
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
+        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
             RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, !noBaselines, dir, progress,
-                    search.listener(runtime.quiet));
+                    search.listener(runtime.quiet), backend.runner());
             var root = r.root();
             String best = "";
             if (root.has("baselines")) {
@@ -157,8 +157,9 @@ final class MergeCommand implements Callable<Integer> {
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet));
+        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet),
+                    backend.runner());
             var root = r.root();
             System.out.printf(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambdas %s%s -> %s%n",
                     root.get("method").asText(), root.get("meanAccuracy").asDouble(),

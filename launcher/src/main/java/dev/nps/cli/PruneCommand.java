@@ -39,8 +39,8 @@ final class PruneCommand implements Callable<Integer> {
         spec.task(task);
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet));
+        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet), backend.runner());
             var root = r.root();
             System.out.printf(Locale.ROOT, "prune %s keep %s: test accuracy %.4f (normalized %.4f); magnitude top-k %.4f -> %s%n",
                     task, keep, root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(),

@@ -45,6 +45,16 @@ final class SearchOptions {
     @Option(names = "--no-cache", description = "score every candidate even when an equal one was scored")
     boolean noCache;
 
+    @Option(names = "--cluster", paramLabel = "HOST:PORT",
+            description = "run the searches on a cluster, joining it through this node (see `nps serve`); --evaluators is then"
+                    + " the cluster's slot count")
+    String cluster;
+
+    @Option(names = "--node-config", paramLabel = "FILE",
+            description = "with --cluster: this node's settings (host, port, storage root, TLS); default 127.0.0.1, any port,"
+                    + " storage root = current directory")
+    java.nio.file.Path nodeConfig;
+
     SearchConfig config(double keep) {
         AbortMode a = switch (abort.toLowerCase(Locale.ROOT)) {
             case "exact" -> AbortMode.EXACT;

@@ -41,8 +41,9 @@ final class TransferCommand implements Callable<Integer> {
         spec.task(task);
         OutputDirectory dir = OutputDirectory.prepare(out);
         ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet));
+        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+            RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet),
+                    backend.runner());
             var tr = r.root().get("transfer");
             var nps = tr.get("nps");
             var ft = tr.get("finetuned");

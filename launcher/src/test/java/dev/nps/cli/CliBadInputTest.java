@@ -234,4 +234,13 @@ class CliBadInputTest {
     void transferOfAnUnknownTask() {
         assertBadInput("nosuchtask", "transfer", "-q", "--spec", spec.toString(), "--task", "nosuchtask", "--out", out.toString());
     }
+
+    @Test
+    void clusterOptionsAreCheckedBeforeAnyWork() {
+        assertBadInput("does not exist", "serve", "--config", tmp.resolve("missing.conf").toString());
+        assertBadInput("--node-config applies only with --cluster", "prune", "-q", "--spec", spec.toString(), "--task",
+                "identity", "--node-config", tmp.resolve("node.conf").toString(), "--out", out.toString());
+        assertBadInput("expected HOST:PORT, got 'nohost'", "prune", "-q", "--spec", spec.toString(), "--task", "identity",
+                "--cluster", "nohost", "--out", out.toString());
+    }
 }

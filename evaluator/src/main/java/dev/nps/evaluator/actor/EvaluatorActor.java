@@ -1,18 +1,17 @@
 package dev.nps.evaluator.actor;
 
 import dev.nps.evaluator.BatchScore;
-import dev.nps.evaluator.ScoringSession;
 import dev.nps.protocol.AbortCandidate;
 import dev.nps.protocol.Attach;
 import dev.nps.protocol.BatchRef;
 import dev.nps.protocol.BatchScored;
-import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorFailed;
 import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.ScoreNext;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
@@ -28,28 +27,43 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * scored one per message ({@link ScoreNext} to itself), so an {@link AbortCandidate} that
  * arrives meanwhile is seen between two batches. The last candidate's loaded model is kept, so
  * consecutive units of one candidate are materialized once.
+ *
+ * <p>An Attach for the run it already serves is ignored (a cluster coordinator repeats it to
+ * reach entities that started elsewhere); one for another run drops the current unit and takes
+ * a backend for the new run.
  */
 public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
-    private final SearchData data;
-    private final Materializer materializer;
+    private final Function<Attach, ScoringBackend> backends;
+    private final Runnable onStop;
     private final ActorRefResolver resolver;
     private final String self;
 
     private ActorRef<CoordinatorMessage> coordinator;
+    private String coordinatorPath = "";
     private String run = "";
+    private ScoringBackend backend;
     private WorkUnit unit;           // current unit, null when idle
     private int next;                // index of the unit's next batch
-    private CandidateSpec loadedSpec;
-    private ScoringSession session;  // the model of loadedSpec
 
+    /** An evaluator scoring with ONNX Runtime over one node's shared data, whatever run it serves. */
     public static Behavior<EvaluatorMessage> create(SearchData data) {
-        return Behaviors.setup(ctx -> new EvaluatorActor(ctx, data));
+        return create(attach -> new OrtBackend(data));
     }
 
-    private EvaluatorActor(ActorContext<EvaluatorMessage> ctx, SearchData data) {
+    /** @param backends the backend for a run, from its Attach; may throw to refuse the run */
+    public static Behavior<EvaluatorMessage> create(Function<Attach, ScoringBackend> backends) {
+        return create(backends, () -> { });
+    }
+
+    /** As above; {@code onStop} runs once the actor has stopped and released its backend (e.g. frees its GPU slot). */
+    public static Behavior<EvaluatorMessage> create(Function<Attach, ScoringBackend> backends, Runnable onStop) {
+        return Behaviors.setup(ctx -> new EvaluatorActor(ctx, backends, onStop));
+    }
+
+    private EvaluatorActor(ActorContext<EvaluatorMessage> ctx, Function<Attach, ScoringBackend> backends, Runnable onStop) {
         super(ctx);
-        this.data = data;
-        this.materializer = new Materializer(data);
+        this.backends = backends;
+        this.onStop = onStop;
         this.resolver = ActorRefResolver.get(ctx.getSystem());
         this.self = resolver.toSerializationFormat(ctx.getSelf());
     }
@@ -59,7 +73,8 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         return newReceiveBuilder()
                 .onMessage(EvaluatorMessage.class, this::onMessage)
                 .onSignal(PostStop.class, signal -> {
-                    closeSession();
+                    releaseBackend();
+                    onStop.run();
                     return this;
                 })
                 .build();
@@ -77,21 +92,32 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
     }
 
     private void attach(Attach a) {
-        coordinator = resolver.resolveActorRef(a.getCoordinator());
-        run = a.getRun();
+        if (backend != null && a.getRun().equals(run) && a.getCoordinator().equals(coordinatorPath)) {
+            return; // already serving this run
+        }
+        releaseBackend();
         unit = null;
+        coordinator = resolver.resolveActorRef(a.getCoordinator());
+        coordinatorPath = a.getCoordinator();
+        run = a.getRun();
+        try {
+            backend = backends.apply(a);
+        } catch (RuntimeException e) {
+            fail(-1, e); // this node cannot serve the run (missing or different files): the search stops, saying why
+            return;
+        }
         requestWork();
     }
 
     private void start(WorkUnit w) {
+        if (backend == null) {
+            getContext().getLog().warn("ignoring work for candidate {}: not attached to a run", w.getCandidate());
+            return;
+        }
         unit = w;
         next = 0;
         try {
-            if (session == null || !w.getSpec().equals(loadedSpec)) {
-                closeSession();
-                session = data.scorer().load(materializer.materialize(w.getSpec()));
-                loadedSpec = w.getSpec();
-            }
+            backend.load(w.getSpec());
         } catch (RuntimeException e) {
             fail(w.getCandidate(), e);
             return;
@@ -106,8 +132,7 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         BatchRef ref = unit.getBatches(next);
         BatchScore score;
         try {
-            SearchData.EvalTask task = data.evalTask(ref.getTask());
-            score = session.scoreBatch(task.calibration(), ref.getBatch(), task.output());
+            score = backend.score(ref);
         } catch (RuntimeException e) {
             fail(unit.getCandidate(), e);
             return;
@@ -138,7 +163,9 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
 
     private void fail(long candidate, RuntimeException e) {
         unit = null;
-        closeSession();
+        if (backend != null) {
+            backend.release();
+        }
         String msg = e.getMessage() == null ? e.toString() : e.getMessage();
         getContext().getLog().error("candidate {} failed: {}", candidate, msg);
         coordinator.tell(CoordinatorMessage.newBuilder().setFailed(EvaluatorFailed.newBuilder()
@@ -149,11 +176,10 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         return EvaluatorMessage.newBuilder().setNext(ScoreNext.newBuilder().setCandidate(candidate)).build();
     }
 
-    private void closeSession() {
-        if (session != null) {
-            session.close();
-            session = null;
-            loadedSpec = null;
+    private void releaseBackend() {
+        if (backend != null) {
+            backend.release();
+            backend = null;
         }
     }
 }

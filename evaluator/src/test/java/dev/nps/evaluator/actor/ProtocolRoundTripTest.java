@@ -39,7 +39,11 @@ class ProtocolRoundTripTest {
     }
 
     static List<GeneratedMessage> samples() {
-        BatchRef ref = BatchRef.newBuilder().setPosition(9).setTask(3).setBatch(1).build();
+        BatchRef ref = BatchRef.newBuilder().setPosition(9).setTask(3).setBatch(1).setSamples(50).build();
+        dev.nps.protocol.RunSpec run = dev.nps.protocol.RunSpec.newBuilder().setSpec("examples/digits/spec.conf")
+                .setSpecSha256("ab12").setUnshared("CARRY").setFeed("AUTO").setThreads(1).addPartitionTasks(3)
+                .addEvalTasks(0).addEvalTasks(3).setSubspaces(8).setKeep(0.1).setPartition("BAND").setBandFactor(2)
+                .setMinBatchMicros(10).build();
         CandidateSpec spec = CandidateSpec.newBuilder()
                 .addTasks(TaskMask.newBuilder().setTask(3).addKept(0).addKept(17).addKept(1_000_000_000_000L)
                         .addScales(1.0).addScales(0.3).addScales(Double.MIN_VALUE).setLambda(-0.0))
@@ -47,6 +51,8 @@ class ProtocolRoundTripTest {
                 .build();
         return List.of(
                 EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator("pekko://s/user/c#1").setRun("r")).build(),
+                EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator("pekko://s@h:1/user/c#1").setRun("r")
+                        .setSpec(run)).build(),
                 EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder().setCandidate(1L << 40).setSpec(spec).addBatches(ref)).build(),
                 EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7)).build(),
                 EvaluatorMessage.newBuilder().setNext(ScoreNext.newBuilder().setCandidate(7)).build(),

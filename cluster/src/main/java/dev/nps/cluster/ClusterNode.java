@@ -1,0 +1,152 @@
+package dev.nps.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * One NPS cluster node: a Pekko Cluster member whose roles say what it does. An evaluator node
+ * hosts evaluator entities, one per slot; a coordinator node runs searches against them (see
+ * {@link ClusterSearch}). Every node starts evaluator sharding (a proxy where it has no
+ * evaluator role), so any node can reach any entity.
+ */
+public final class ClusterNode implements AutoCloseable {
+    /** Actor system name: all nodes of one cluster must use it. */
+    public static final String SYSTEM = "nps";
+    static final String EVALUATOR_DISPATCHER = "nps-evaluator-dispatcher";
+
+    private final NodeSettings settings;
+    private final ActorSystem<Void> system;
+    private final List<Slot> slots;
+    private final NodeData data;
+    private final SlotPool pool;
+
+    private ClusterNode(NodeSettings settings, ActorSystem<Void> system, List<Slot> slots, NodeData data, SlotPool pool) {
+        this.settings = settings;
+        this.system = system;
+        this.slots = slots;
+        this.data = data;
+        this.pool = pool;
+    }
+
+    /** Starts the node and joins its seeds; returns at once (membership follows within seconds). */
+    public static ClusterNode start(NodeSettings settings) {
+        return start(settings, ConfigFactory.empty());
+    }
+
+    /** As {@link #start(NodeSettings)}, with Pekko settings that take precedence (tests). */
+    public static ClusterNode start(NodeSettings settings, Config overrides) {
+        boolean evaluator = settings.hasRole(Roles.EVALUATOR);
+        List<Slot> slots = evaluator ? Slot.of(settings) : List.of();
+        List<String> roles = new ArrayList<>(settings.roles());
+        if (evaluator) {
+            roles.add(Roles.slots(slots.size()));
+        }
+        Config config = overrides.withFallback(settings.pekkoConfig(roles, slots.size())).withFallback(ConfigFactory.load());
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM, config);
+        NodeData data = evaluator ? new NodeData(settings.storageRoot()) : null;
+        SlotPool pool = evaluator ? new SlotPool(slots) : null;
+        try {
+            EvaluatorEntity.init(system, pool, data);
+        } catch (RuntimeException e) {
+            system.terminate();
+            throw e;
+        }
+        return new ClusterNode(settings, system, List.copyOf(slots), data, pool);
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    public NodeSettings settings() {
+        return settings;
+    }
+
+    /** This node's evaluator slots (empty on a coordinator-only node). */
+    public List<Slot> slots() {
+        return slots;
+    }
+
+    /** Slots held by evaluator entities on this node now. */
+    int busySlots() {
+        return pool == null ? 0 : slots.size() - pool.freeCount();
+    }
+
+    /** host:port others reach this node at (the real port when 0 was asked for). */
+    public String address() {
+        Address a = Cluster.get(system).selfMember().address();
+        return a.host().get() + ":" + a.port().get();
+    }
+
+    /** Slots of all Up evaluator members, as Pekko's membership reports them. */
+    public int clusterSlots() {
+        int n = 0;
+        for (Member m : Cluster.get(system).state().getMembers()) {
+            if (m.status() == MemberStatus.up()) {
+                n += Roles.slotsOf(m.getRoles());
+            }
+        }
+        return n;
+    }
+
+    /** Waits until this node is Up; false after {@code timeout}. */
+    public boolean awaitUp(Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (Cluster.get(system).selfMember().status() == MemberStatus.up()) {
+                return true;
+            }
+            sleep(50);
+        }
+        return false;
+    }
+
+    /** Waits until the cluster counts at least {@code slots} evaluator slots; false after {@code timeout}. */
+    public boolean awaitSlots(int slots, Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (clusterSlots() >= slots) {
+                return true;
+            }
+            sleep(50);
+        }
+        return false;
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Leaves the cluster gracefully (its entities move elsewhere) and stops; bounded to 30 s. */
+    @Override
+    public void close() {
+        system.terminate(); // runs coordinated shutdown: leave, hand shards off, stop
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            // stopping anyway
+        } finally {
+            if (data != null) {
+                data.close();
+            }
+        }
+    }
+}

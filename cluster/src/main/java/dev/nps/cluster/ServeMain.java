@@ -1,0 +1,55 @@
+package dev.nps.cluster;
+
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * {@code nps serve --config FILE}: starts one cluster node and runs until the JVM is stopped.
+ * SIGTERM (Ctrl-C) leaves the cluster gracefully, handing its evaluators to other nodes; SIGKILL
+ * is a crash the others recover from. Also the main class child-JVM tests start.
+ */
+public final class ServeMain {
+    private ServeMain() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length != 2 || !args[0].equals("--config")) {
+            System.err.println("nps: usage: serve --config FILE");
+            System.exit(2);
+        }
+        NodeSettings settings;
+        try {
+            settings = NodeSettings.load(Path.of(args[1]));
+        } catch (IllegalArgumentException e) {
+            System.err.println("nps: " + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
+            System.exit(2);
+            return;
+        }
+        System.exit(serve(settings));
+    }
+
+    /** Starts the node, prints one line once it is up, and blocks until its actor system ends. */
+    public static int serve(NodeSettings settings) {
+        ClusterNode node = ClusterNode.start(settings);
+        // Tests start nodes as child JVMs: with nps.exit-with-pid set, a node never outlives the JVM that started it.
+        Long parent = Long.getLong("nps.exit-with-pid");
+        if (parent != null) {
+            ProcessHandle.of(parent).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),
+                    () -> Runtime.getRuntime().halt(3));
+        }
+        System.out.printf("nps serve: node %s joining %s%n", node.address(), settings.seeds());
+        System.out.flush();
+        node.awaitUp(java.time.Duration.ofMinutes(10));
+        System.out.printf("nps serve: node %s up, roles %s, slots %s, storage root %s%n", node.address(),
+                settings.roles(), node.slots(), settings.storageRoot());
+        System.out.flush();
+        try {
+            node.system().getWhenTerminated().toCompletableFuture().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            return 1;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,47 @@
+package dev.nps.evaluator.actor;
+
+import dev.nps.evaluator.BatchScore;
+import dev.nps.evaluator.ScoringSession;
+import dev.nps.protocol.BatchRef;
+import dev.nps.protocol.CandidateSpec;
+
+/**
+ * Scores with ONNX Runtime over a node's {@link SearchData}: a candidate is materialized once into
+ * buffers allocated once, and kept loaded while consecutive units belong to it.
+ */
+public final class OrtBackend implements ScoringBackend {
+    private final SearchData data;
+    private final Materializer materializer;
+    private CandidateSpec loadedSpec;
+    private ScoringSession session;
+
+    public OrtBackend(SearchData data) {
+        this.data = data;
+        this.materializer = new Materializer(data);
+    }
+
+    @Override
+    public void load(CandidateSpec spec) {
+        if (session != null && spec.equals(loadedSpec)) {
+            return;
+        }
+        release();
+        session = data.scorer().load(materializer.materialize(spec));
+        loadedSpec = spec;
+    }
+
+    @Override
+    public BatchScore score(BatchRef ref) {
+        SearchData.EvalTask task = data.evalTask(ref.getTask());
+        return session.scoreBatch(task.calibration(), ref.getBatch(), task.output());
+    }
+
+    @Override
+    public void release() {
+        if (session != null) {
+            session.close();
+            session = null;
+            loadedSpec = null;
+        }
+    }
+}
