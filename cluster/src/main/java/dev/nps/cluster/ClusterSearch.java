@@ -15,6 +15,7 @@ import dev.nps.protocol.RunSpec;
 import dev.nps.storage.UnsharedPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -103,16 +104,13 @@ public final class ClusterSearch implements SearchRunner {
                 .setBandFactor(config.bandFactor())
                 .setSimulatedMicros(simulatedMicros)
                 .setMinBatchMicros(minBatchMicros)
+                .setSignElection(config.signElection())
+                .addAllFusedMasks(config.signElection() ? NpsSearch.fusedMasks(setup, config) : List.of())
                 .build();
     }
 
     @Override
     public SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener) {
-        if (config.signElection()) {
-            // Evaluator nodes would need the fused masks to rebuild the sign-filtered task vectors;
-            // RunSpec does not carry them yet, and scoring unfiltered vectors would be silently wrong.
-            throw new IllegalArgumentException("--sign-election does not run on a cluster yet; run it embedded");
-        }
         String run = UUID.randomUUID().toString();
         CompletableFuture<SearchResult> result = new CompletableFuture<>();
         RunSpec runSpec = runSpec(setup, config);

@@ -9,6 +9,7 @@ import dev.nps.evaluator.actor.SimulatedBackend;
 import dev.nps.protocol.Attach;
 import dev.nps.protocol.RunSpec;
 import dev.nps.spec.ExperimentSpec;
+import dev.nps.coordinator.NpsSearch;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.UnsharedPolicy;
 import dev.nps.storage.subspace.SubspacePartition;
@@ -22,6 +23,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -85,7 +87,10 @@ final class NodeData implements AutoCloseable {
             names.addAll(ex.carried().names());
             return ModelScorer.open(ex.spec().graph(), names, slotOptions);
         });
-        ScoringBackend ort = new OrtBackend(new SearchData(ex.base(), ex.taus(), ex.carried(), scorer, parts, eval));
+        // Sign election (FUSION): every node zeroes the same entries from the same fused masks.
+        List<ParameterSet> taus = run.getSignElection()
+                ? NpsSearch.signElected(ex.taus(), run.getFusedMasksList(), parts) : ex.taus();
+        ScoringBackend ort = new OrtBackend(new SearchData(ex.base(), taus, ex.carried(), scorer, parts, eval));
         return run.getMinBatchMicros() > 0 ? new PacedBackend(ort, run.getMinBatchMicros()) : ort;
     }
 

@@ -123,6 +123,29 @@ class ClusterSearchTest {
     }
 
     @Test
+    void signElectedFusionAndWeightedTransferMatchTheEmbeddedSearch() {
+        List<Integer> fused = List.of(0, 2, 4, 6);
+        SearchSetup fusion = SearchSetup.of(ex, SearchKind.FUSION, fused);
+        SearchConfig signed = SearchConfig.defaults().withSeed(3).withGenerations(2).withPopulation(6).withKeep(0.1)
+                .withSignElection(true).withAbort(AbortMode.OFF);
+        SearchResult embedded = NpsSearch.run(fusion, signed, SearchListener.NONE);
+        SearchResult cluster = runner().run(fusion, signed, SearchListener.NONE);
+        assertEquals(embedded.trajectorySha256(), cluster.trajectorySha256());
+        assertEquals(embedded.bestAccuracy(), cluster.bestAccuracy());
+        assertTrue(embedded.bestAccuracy() != NpsSearch.run(fusion, signed.withSignElection(false), SearchListener.NONE)
+                .bestAccuracy(), "sign election changes the scored models");
+        Map<Integer, Double> weights = new HashMap<>();
+        for (int t = 0; t < ex.taskCount(); t++) {
+            weights.put(t, t == 2 ? 0.5 : 0.5 / (ex.taskCount() - 1));
+        }
+        List<Integer> all = java.util.stream.IntStream.range(0, ex.taskCount()).boxed().toList();
+        SearchSetup transfer = SearchSetup.of(ex, SearchKind.TRANSFER, List.of(2), all, Map.of()).withScoreWeights(weights);
+        SearchConfig config = prune().withGenerations(2);
+        assertEquals(NpsSearch.run(transfer, config, SearchListener.NONE).trajectorySha256(),
+                runner().run(transfer, config, SearchListener.NONE).trajectorySha256());
+    }
+
+    @Test
     void protocolMessagesUseTheNpsProtobufSerializerOnClusterNodes() {
         var serialization = org.apache.pekko.serialization.SerializationExtension.get(coordinator.system().classicSystem());
         var attach = dev.nps.protocol.EvaluatorMessage.newBuilder().setAttach(dev.nps.protocol.Attach.newBuilder().setRun("r")).build();

@@ -164,6 +164,23 @@ public final class NpsSearch {
         return new SearchData(setup.base(), taus, setup.carried(), setup.scorer(), partitions, setup.calibration());
     }
 
+    /**
+     * The fixed masks of a FUSION search (what its candidates fuse), for nodes that must rebuild
+     * its sign-elected task vectors.
+     */
+    public static List<TaskMask> fusedMasks(SearchSetup setup, SearchConfig config) {
+        if (setup.kind() != SearchKind.FUSION) {
+            throw new IllegalArgumentException("fused masks belong to FUSION searches, not " + setup.kind());
+        }
+        return fusionMasks(setup, config, searchData(setup, config.withSignElection(false)).partitions());
+    }
+
+    /** The task vectors with TIES' sign election over {@code masks} applied (see {@link SignElection}). */
+    public static List<ParameterSet> signElected(List<ParameterSet> taus, List<TaskMask> masks,
+                                                 Map<Integer, SubspacePartition> partitions) {
+        return SignElection.filter(taus, masks, partitions);
+    }
+
     static SearchSpace space(SearchSetup setup, SearchConfig config, SearchData data) {
         int task = setup.tasks().getFirst();
         return switch (setup.kind()) {
