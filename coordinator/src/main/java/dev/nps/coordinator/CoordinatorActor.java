@@ -337,7 +337,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         double coordMillis = (coordinatorNanos + (System.nanoTime() - handlerStart) - listenerNanos) / 1e6;
         result.complete(new SearchResult(config.seed(), generation, cma.lambda(), (long) generation * cma.lambda(),
                 order.size(), batchesEvaluated, skippedByCache, skippedByAbort, lateBatches, cacheHits, aborted,
-                bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis));
+                bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis,
+                dev.nps.evaluator.actor.EvaluatorCost.Snapshot.NONE));
     }
 
     // ------------------------------------------------------------------ work

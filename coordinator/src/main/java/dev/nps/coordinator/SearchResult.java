@@ -1,5 +1,6 @@
 package dev.nps.coordinator;
 
+import dev.nps.evaluator.actor.EvaluatorCost;
 import dev.nps.protocol.CandidateSpec;
 import java.util.List;
 
@@ -24,12 +25,13 @@ import java.util.List;
  * @param trajectorySha256       see {@link Trajectory}
  * @param wallMillis             time from the first ask to the last tell
  * @param coordinatorMillis      time spent inside the coordinator's message handlers (CMA-ES, masks, bookkeeping)
+ * @param evaluatorCost          evaluator time per loaded candidate and per batch ({@link EvaluatorCost.Snapshot#NONE} if unknown)
  */
 public record SearchResult(long seed, int generations, int population, long candidates, int batchesPerCandidate,
                            long batchesEvaluated, long batchesSkippedByCache, long batchesSkippedByAbort, long lateBatches,
                            long cacheHits, long abortedCandidates, double[] bestWeights, double bestAccuracy,
                            CandidateSpec bestSpec, List<GenerationStats> history, String trajectorySha256,
-                           long wallMillis, double coordinatorMillis) {
+                           long wallMillis, double coordinatorMillis, EvaluatorCost.Snapshot evaluatorCost) {
 
     public SearchResult {
         history = List.copyOf(history);
@@ -39,6 +41,12 @@ public record SearchResult(long seed, int generations, int population, long cand
     @Override
     public double[] bestWeights() {
         return bestWeights.clone();
+    }
+
+    SearchResult withEvaluatorCost(EvaluatorCost.Snapshot cost) {
+        return new SearchResult(seed, generations, population, candidates, batchesPerCandidate, batchesEvaluated,
+                batchesSkippedByCache, batchesSkippedByAbort, lateBatches, cacheHits, abortedCandidates, bestWeights,
+                bestAccuracy, bestSpec, history, trajectorySha256, wallMillis, coordinatorMillis, cost);
     }
 
     public long batchesSkipped() {

@@ -148,6 +148,14 @@ public final class NpsWorkflow {
         s.put("values", config.values().name().toLowerCase());
         s.put("evaluators", config.evaluators());
         s.put("coordinatorMicrosPerCandidate", r.coordinatorMicrosPerCandidate());
+        s.put("wallSeconds", r.wallMillis() / 1e3);
+        var cost = r.evaluatorCost();
+        ObjectNode c = s.putObject("evaluatorCost");
+        c.put("candidatesLoaded", cost.loads());
+        c.put("batchesScored", cost.batches());
+        c.put("materializeMillisPerCandidate", cost.materializeMillis());
+        c.put("loadMillisPerCandidate", cost.loadMillis());
+        c.put("scoreMillisPerBatch", cost.scoreMillisPerBatch());
         ArrayNode history = s.putArray("history");
         for (GenerationStats g : r.history()) {
             ObjectNode h = history.addObject();

@@ -89,7 +89,11 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         try {
             if (session == null || !w.getSpec().equals(loadedSpec)) {
                 closeSession();
-                session = data.scorer().load(materializer.materialize(w.getSpec()));
+                long t0 = System.nanoTime();
+                var weights = materializer.materialize(w.getSpec());
+                long t1 = System.nanoTime();
+                session = data.scorer().load(weights);
+                data.cost().loaded(t1 - t0, System.nanoTime() - t1);
                 loadedSpec = w.getSpec();
             }
         } catch (RuntimeException e) {
@@ -107,7 +111,9 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         BatchScore score;
         try {
             SearchData.EvalTask task = data.evalTask(ref.getTask());
+            long t0 = System.nanoTime();
             score = session.scoreBatch(task.calibration(), ref.getBatch(), task.output());
+            data.cost().scored(System.nanoTime() - t0);
         } catch (RuntimeException e) {
             fail(unit.getCandidate(), e);
             return;
