@@ -52,7 +52,7 @@ N_CALIB = 120        # per task, split evenly over the classes (120 and 600 divi
 N_TEST = 600
 N_TRAIN = 1600       # per task at most, as evenly over the classes as the data allows
 HEAD_STEPS, HEAD_LR = 300, 3e-3          # heads on the frozen encoder (full batch)
-FT_EPOCHS, FT_LR, FT_BATCH = 2, 5e-5, 32  # encoder + own head per task
+FT_EPOCHS, FT_LR, FT_BATCH = 2, 1e-4, 32  # encoder + own head per task
 TA_LAMBDAS = [round(0.1 * i, 1) for i in range(1, 16)]  # the Java TA grid
 
 # name -> (classes, max tokens incl. [CLS]/[SEP])
@@ -60,7 +60,7 @@ TASKS: dict[str, tuple[list[str], int]] = {
     "spam": (["ham", "spam"], 32),
     "gender": (["female", "male"], 8),
     "sentiment": (["negative", "positive"], 8),
-    "language": (["en", "de", "es", "it"], 32),
+    "language": (["en", "de", "es", "it"], 8),  # the first few word pieces: 32 made it too easy (base 97.5 %)
     "topic": (["computers", "politics", "science", "work", "men-women"], 32),
 }
 
