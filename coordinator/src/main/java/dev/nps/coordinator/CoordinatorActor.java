@@ -409,7 +409,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         result.complete(new SearchResult(config.seed(), generation, cma.lambda(), (long) generation * cma.lambda(),
                 order.size(), batchesEvaluated, skippedByCache, skippedByAbort, lateBatches, cacheHits, aborted,
                 bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis,
-                duplicateBatches, redispatchedBatches, batchesByEvaluator));
+                duplicateBatches, redispatchedBatches, batchesByEvaluator, dev.nps.evaluator.actor.EvaluatorCost.Snapshot.NONE));
     }
 
     // ------------------------------------------------------------------ work

@@ -79,7 +79,7 @@ public final class NpsSearch {
         ActorSystem<Void> system = ActorSystem.create(guardian, "nps-search",
                 pekkoOverrides.withFallback(pekkoConfig(config.evaluators())).withFallback(ConfigFactory.load()));
         try {
-            return result.join();
+            return result.join().withEvaluatorCost(data.cost().snapshot());
         } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;

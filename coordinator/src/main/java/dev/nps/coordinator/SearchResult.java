@@ -1,5 +1,6 @@
 package dev.nps.coordinator;
 
+import dev.nps.evaluator.actor.EvaluatorCost;
 import dev.nps.protocol.CandidateSpec;
 import java.util.List;
 
@@ -29,13 +30,14 @@ import java.util.List;
  * @param redispatchedBatches    batches handed out again because their evaluator was lost
  * @param batchesByEvaluator     per evaluator (actor reference, serialized), the batches it scored first; they sum
  *                               to batchesEvaluated
+ * @param evaluatorCost          evaluator time per loaded candidate and per batch ({@link EvaluatorCost.Snapshot#NONE} if unknown)
  */
 public record SearchResult(long seed, int generations, int population, long candidates, int batchesPerCandidate,
                            long batchesEvaluated, long batchesSkippedByCache, long batchesSkippedByAbort, long lateBatches,
                            long cacheHits, long abortedCandidates, double[] bestWeights, double bestAccuracy,
                            CandidateSpec bestSpec, List<GenerationStats> history, String trajectorySha256,
                            long wallMillis, double coordinatorMillis, long duplicateBatches, long redispatchedBatches,
-                           java.util.Map<String, Long> batchesByEvaluator) {
+                           java.util.Map<String, Long> batchesByEvaluator, EvaluatorCost.Snapshot evaluatorCost) {
 
     public SearchResult {
         history = List.copyOf(history);
@@ -46,6 +48,13 @@ public record SearchResult(long seed, int generations, int population, long cand
     @Override
     public double[] bestWeights() {
         return bestWeights.clone();
+    }
+
+    SearchResult withEvaluatorCost(EvaluatorCost.Snapshot cost) {
+        return new SearchResult(seed, generations, population, candidates, batchesPerCandidate, batchesEvaluated,
+                batchesSkippedByCache, batchesSkippedByAbort, lateBatches, cacheHits, abortedCandidates, bestWeights,
+                bestAccuracy, bestSpec, history, trajectorySha256, wallMillis, coordinatorMillis, duplicateBatches,
+                redispatchedBatches, batchesByEvaluator, cost);
     }
 
     public long batchesSkipped() {

@@ -390,6 +390,14 @@ public final class NpsWorkflow {
         s.put("redispatchedBatches", r.redispatchedBatches());
         s.put("duplicateBatches", r.duplicateBatches());
         s.put("coordinatorMicrosPerCandidate", r.coordinatorMicrosPerCandidate());
+        s.put("wallSeconds", r.wallMillis() / 1e3);
+        var cost = r.evaluatorCost();
+        ObjectNode c = s.putObject("evaluatorCost");
+        c.put("candidatesLoaded", cost.loads());
+        c.put("batchesScored", cost.batches());
+        c.put("materializeMillisPerCandidate", cost.materializeMillis());
+        c.put("loadMillisPerCandidate", cost.loadMillis());
+        c.put("scoreMillisPerBatch", cost.scoreMillisPerBatch());
         writeHistory(s, r);
     }
 

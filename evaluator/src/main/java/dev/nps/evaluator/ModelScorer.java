@@ -42,12 +42,14 @@ public final class ModelScorer implements AutoCloseable {
     private final Map<String, TensorInfo> dataInputs;  // graph inputs fed from a dataset
     private final Map<String, TensorInfo> outputs;
     private final OrtSession shared;                    // INPUTS mode only
+    private final boolean foldsParameters;              // some node computes from parameters and constants alone
     private final ArrayDeque<WeightSlot> idle = new ArrayDeque<>();
     private boolean closed;                             // guarded by idle
     private final java.util.concurrent.atomic.AtomicInteger liveSlots = new java.util.concurrent.atomic.AtomicInteger();
 
     private ModelScorer(Path graph, ScorerOptions options, Map<String, long[]> parameterShapes,
-                        Map<String, TensorInfo> dataInputs, Map<String, TensorInfo> outputs, OrtSession shared) {
+                        Map<String, TensorInfo> dataInputs, Map<String, TensorInfo> outputs, OrtSession shared,
+                        boolean foldsParameters) {
         this.graph = graph;
         this.options = options;
         this.mode = options.resolveFeedMode(parameterBytes(parameterShapes));
@@ -55,6 +57,7 @@ public final class ModelScorer implements AutoCloseable {
         this.dataInputs = dataInputs;
         this.outputs = outputs;
         this.shared = shared;
+        this.foldsParameters = foldsParameters;
     }
 
     /**
@@ -86,6 +89,7 @@ public final class ModelScorer implements AutoCloseable {
         Set<String> initializerNames = new TreeSet<>();
         model.initializers().forEach(i -> initializerNames.add(i.name()));
         FeedMode mode = options.resolveFeedMode(parameterBytes(shapes));
+        boolean folds = foldsParameters(model, shapes.keySet());
         OrtSession session = null;
         try (SessionOptions so = options.sessionOptions()) {
             if (mode == FeedMode.INPUTS) {
@@ -105,7 +109,7 @@ public final class ModelScorer implements AutoCloseable {
             Map<String, TensorInfo> outs = tensorInfos(session.getOutputInfo(), onnxGraph);
             ModelScorer scorer = new ModelScorer(onnxGraph, options, Collections.unmodifiableMap(shapes),
                     Collections.unmodifiableMap(inputs), Collections.unmodifiableMap(outs),
-                    mode == FeedMode.INPUTS ? session : null);
+                    mode == FeedMode.INPUTS ? session : null, folds);
             if (mode == FeedMode.REBUILD) {
                 session.close();
             }
@@ -136,6 +140,11 @@ public final class ModelScorer implements AutoCloseable {
                 return new ScoringSession(this, shared, false, slot);
             }
             try (SessionOptions so = options.sessionOptions()) {
+                if (foldsParameters) {
+                    // ONNX Runtime folds such nodes from the graph's embedded values before addInitializer
+                    // replaces them: the candidate's weights would be silently ignored there.
+                    so.addConfigEntry("optimization.disable_specified_optimizers", "ConstantFolding");
+                }
                 for (Map.Entry<String, OnnxTensor> w : slot.tensors().entrySet()) {
                     so.addInitializer(w.getKey(), w.getValue());
                 }
@@ -151,6 +160,20 @@ public final class ModelScorer implements AutoCloseable {
             release(slot);
             throw e;
         }
+    }
+
+    /**
+     * Whether some node reads only initializers and Constant outputs, at least one of them a searched
+     * parameter (e.g. MatMul over Transpose(weight) from a torch export without constant folding).
+     */
+    static boolean foldsParameters(OnnxModel model, Set<String> parameters) {
+        Set<String> constant = new TreeSet<>();
+        model.initializers().forEach(i -> constant.add(i.name()));
+        var nodes = model.proto().getGraph().getNodeList();
+        nodes.stream().filter(n -> n.getOpType().equals("Constant")).forEach(n -> constant.addAll(n.getOutputList()));
+        return nodes.stream().anyMatch(n -> !n.getOpType().equals("Constant") && n.getInputCount() > 0
+                && n.getInputList().stream().allMatch(i -> i.isEmpty() || constant.contains(i))
+                && n.getInputList().stream().anyMatch(parameters::contains));
     }
 
     private WeightSlot acquire() {

@@ -77,6 +77,29 @@ class ModelScorerTest {
         }
     }
 
+    /**
+     * ONNX Runtime folds nodes over initializers alone (here Transpose(W)) from the graph's own
+     * values before SessionOptions.addInitializer replaces them; REBUILD must still score the
+     * candidate's weights, not the graph's.
+     */
+    @ParameterizedTest
+    @EnumSource(value = FeedMode.class, names = {"INPUTS", "REBUILD"})
+    void weightsReadThroughAFoldableNodeAreTheCandidates(FeedMode mode) throws IOException {
+        Random rnd = new Random(13);
+        Path transposed = TinyModel.writeTransposedGraph(java.nio.file.Files.createDirectory(dir.resolve("t")),
+                randomInts(rnd, 12), randomInts(rnd, 3));
+        try (ModelScorer scorer = open(transposed, mode); Dataset d = Dataset.open(data, 5)) {
+            for (int c = 0; c < 6; c++) {
+                float[] w = randomInts(rnd, 12);
+                float[] b = randomInts(rnd, 3);
+                try (ScoringSession s = scorer.load(TinyModel.transposedParams(w, b))) {
+                    assertEquals(new Score(TinyModel.referenceCorrect(x, labels, w, b), N), s.scoreAll(d, "logits"),
+                            "candidate " + c);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = FeedMode.class, names = {"INPUTS", "REBUILD"})
     void batchesSumToTheWholeSetAndArriveInOrder(FeedMode mode) {

@@ -30,11 +30,37 @@ final class TinyModel {
     }
 
     static Path writeGraph(Path dir, float[] w, float[] b) throws IOException {
-        GraphProto graph = GraphProto.newBuilder()
-                .setName("tiny")
+        return write(dir, GraphProto.newBuilder()
                 .addNode(NodeProto.newBuilder().setOpType("MatMul").addInput("x").addInput("W").addOutput("h"))
+                .addInitializer(floatTensor("W", new long[] {FEATURES, CLASSES}, w)), b);
+    }
+
+    /**
+     * The same classifier with W stored transposed ([3, 4], as torch keeps Linear weights) and read
+     * through a Transpose node: a node over initializers alone, which ONNX Runtime constant-folds.
+     */
+    static Path writeTransposedGraph(Path dir, float[] w, float[] b) throws IOException {
+        return write(dir, GraphProto.newBuilder()
+                .addNode(NodeProto.newBuilder().setOpType("Transpose").addInput("W").addOutput("Wt"))
+                .addNode(NodeProto.newBuilder().setOpType("MatMul").addInput("x").addInput("Wt").addOutput("h"))
+                .addInitializer(floatTensor("W", new long[] {CLASSES, FEATURES}, transpose(w))), b);
+    }
+
+    /** W [4, 3] row-major to its transpose [3, 4], and back. */
+    static float[] transpose(float[] w) {
+        float[] t = new float[w.length];
+        for (int f = 0; f < FEATURES; f++) {
+            for (int c = 0; c < CLASSES; c++) {
+                t[c * FEATURES + f] = w[f * CLASSES + c];
+            }
+        }
+        return t;
+    }
+
+    private static Path write(Path dir, GraphProto.Builder weights, float[] b) throws IOException {
+        GraphProto graph = weights
+                .setName("tiny")
                 .addNode(NodeProto.newBuilder().setOpType("Add").addInput("h").addInput("b").addOutput("logits"))
-                .addInitializer(floatTensor("W", new long[] {FEATURES, CLASSES}, w))
                 .addInitializer(floatTensor("b", new long[] {CLASSES}, b))
                 .addInput(valueInfo("x", TensorProto.DataType.FLOAT_VALUE, -1, FEATURES))
                 .addOutput(valueInfo("logits", TensorProto.DataType.FLOAT_VALUE, -1, CLASSES))
@@ -62,6 +88,13 @@ final class TinyModel {
     static ParameterSet params(float[] w, float[] b) {
         return new ParameterSet(Map.of(
                 "W", new FloatTensor(new long[] {FEATURES, CLASSES}, w),
+                "b", new FloatTensor(new long[] {CLASSES}, b)));
+    }
+
+    /** Parameters of {@link #writeTransposedGraph}: W given as [4, 3], stored as its transpose. */
+    static ParameterSet transposedParams(float[] w, float[] b) {
+        return new ParameterSet(Map.of(
+                "W", new FloatTensor(new long[] {CLASSES, FEATURES}, transpose(w)),
                 "b", new FloatTensor(new long[] {CLASSES}, b)));
     }
 

@@ -26,14 +26,21 @@ public final class OrtBackend implements ScoringBackend {
             return;
         }
         release();
-        session = data.scorer().load(materializer.materialize(spec));
+        long t0 = System.nanoTime();
+        var weights = materializer.materialize(spec);
+        long t1 = System.nanoTime();
+        session = data.scorer().load(weights);
+        data.cost().loaded(t1 - t0, System.nanoTime() - t1);
         loadedSpec = spec;
     }
 
     @Override
     public BatchScore score(BatchRef ref) {
         SearchData.EvalTask task = data.evalTask(ref.getTask());
-        return session.scoreBatch(task.calibration(), ref.getBatch(), task.output());
+        long t0 = System.nanoTime();
+        BatchScore score = session.scoreBatch(task.calibration(), ref.getBatch(), task.output());
+        data.cost().scored(System.nanoTime() - t0);
+        return score;
     }
 
     @Override

@@ -18,9 +18,16 @@ import java.util.TreeMap;
  * @param carried    parameters the graph needs that are not searched (fine-tuned-only heads); may be empty
  * @param partitions task index to its subspace partition (tasks a candidate may contain)
  * @param evalTasks  task index to its calibration data (tasks a candidate is scored on)
+ * @param cost       where the node's evaluators spend their time (filled during the search)
  */
 public record SearchData(ParameterSet base, List<ParameterSet> taus, ParameterSet carried, ModelScorer scorer,
-                         Map<Integer, SubspacePartition> partitions, Map<Integer, EvalTask> evalTasks) {
+                         Map<Integer, SubspacePartition> partitions, Map<Integer, EvalTask> evalTasks,
+                         EvaluatorCost cost) {
+
+    public SearchData(ParameterSet base, List<ParameterSet> taus, ParameterSet carried, ModelScorer scorer,
+                      Map<Integer, SubspacePartition> partitions, Map<Integer, EvalTask> evalTasks) {
+        this(base, taus, carried, scorer, partitions, evalTasks, new EvaluatorCost());
+    }
 
     /** A scored task: its calibration batches and the graph output that answers it. */
     public record EvalTask(Dataset calibration, String output) {
