@@ -44,6 +44,8 @@ public final class Report {
         section(p, "tasks", q -> tasks(q, result));
         section(p, "parameters", q -> keyValues(q, "Parameters", result.get("parameters")));
         section(p, "control", q -> keyValues(q, "Control", result.get("control")));
+        section(p, "transfer", q -> rows(q, "Transfer: target, other tasks, H-score", result.get("transfer")));
+        section(p, "baselines", q -> rows(q, "Classic merges on the same spec", result.get("baselines")));
         section(p, "keepCurve", q -> keepCurve(q, result.get("keepCurve")));
         section(p, "selection", q -> selection(q, result));
         section(p, "searches", q -> searches(q, result));

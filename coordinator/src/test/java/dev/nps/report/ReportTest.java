@@ -192,6 +192,12 @@ class ReportTest {
                 grid.addObject().put("keep", keep).put("lambda", lambda).put("calibrationMeanAccuracy", 0.5 + keep * lambda);
             }
         }
+        ObjectNode baselines = r.section("baselines");
+        baselines.putObject("ta").put("meanAccuracy", 0.61).put("lambda", 0.3);
+        baselines.putObject("dare-ta").put("meanAccuracy", 0.62).put("drop", 0.7);
+        ObjectNode transfer = r.section("transfer");
+        transfer.put("target", "rot90");
+        transfer.putObject("nps").put("targetAccuracy", 0.9).put("othersMeanAccuracy", 0.7).put("hScore", 0.7875);
         ObjectNode cross = r.section("cross");
         cross.putObject("a<b&c").put("a<b&c", 0.9).put("rot90", 0.1);
         cross.putObject("rot90").put("a<b&c", 0.2).put("rot90", 0.8);
@@ -205,6 +211,8 @@ class ReportTest {
         assertEquals(2, figures.size());
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("a&lt;b&amp;c"));
+        assertTrue(html.contains("Classic merges on the same spec") && html.contains("<td class=\"key\">dare-ta</td>"), html);
+        assertTrue(html.contains("Transfer: target, other tasks, H-score") && html.contains("<th>hScore</th>"), html);
         assertEquals(4, html.split("background:hsl\\(", -1).length - 1, "every cross cell coloured");
         assertTrue(html.contains("background:hsl(108,65%,82%);font-weight:bold"), "diagonal 0.9: green, bold");
     }
