@@ -133,8 +133,10 @@ public final class Report {
         }
         p.tag("h2", heading).raw("<table>\n");
         for (Map.Entry<String, JsonNode> e : obj.properties()) {
-            if (!e.getValue().isObject()) {
-                p.raw("<tr>").tag("th", "key", e.getKey()).tag("td", "key", format(e.getValue())).raw("</tr>\n");
+            JsonNode v = e.getValue();
+            boolean nested = v.isObject() || v.isArray() && !v.isEmpty() && v.get(0).isContainerNode(); // e.g. a history: plotted
+            if (!nested) {
+                p.raw("<tr>").tag("th", "key", e.getKey()).tag("td", "key", format(v)).raw("</tr>\n");
             }
         }
         p.raw("</table>\n");

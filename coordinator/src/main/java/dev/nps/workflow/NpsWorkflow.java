@@ -148,6 +148,8 @@ public final class NpsWorkflow {
             ctrl.put("calibrationMeanAccuracy", c.calibration());
             ArrayNode pl = ctrl.putArray("lambdas");
             c.lambdas().bestSpec().getTasksList().forEach(tm -> pl.add(tm.getLambda()));
+            ctrl.put("trajectorySha256", c.lambdas().trajectorySha256());
+            writeHistory(ctrl, c.lambdas());
         }
         if (keeps.size() > 1) {
             writeKeepSelection(result, runs, "mean calibration accuracy of the lambda-searched NPS merge");
