@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValueFactory;
+import dev.nps.coordinator.NpsSearch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -161,12 +162,6 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
         }).toList();
         Config base = ConfigFactory.parseString("""
                 pekko {
-                  loglevel = "WARNING"
-                  stdout-loglevel = "OFF"
-                  loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-                  logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
-                  log-dead-letters = off
-                  log-dead-letters-during-shutdown = off
                   actor.provider = cluster
                   remote.artery.transport = tcp
                   cluster {
@@ -183,13 +178,7 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
                     }
                   }
                 }
-                %s {
-                  type = Dispatcher
-                  executor = "thread-pool-executor"
-                  thread-pool-executor.fixed-pool-size = %d
-                  throughput = 1
-                }
-                """.formatted(ClusterNode.EVALUATOR_DISPATCHER, Math.max(1, evaluatorThreads)))
+                """)
                 .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
                 .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
                 .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedUris))
@@ -215,6 +204,7 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
                     .withValue("pekko.remote.artery.ssl.config-ssl-engine.trust-store-password", ConfigValueFactory.fromAnyRef(t.password()))
                     .withFallback(base);
         }
-        return pekko.withFallback(base).withFallback(ConfigFactory.parseString(dev.nps.evaluator.actor.ProtoSerializer.CONFIG));
+        return pekko.withFallback(base)
+                .withFallback(NpsSearch.sharedPekkoConfig(ClusterNode.EVALUATOR_DISPATCHER, Math.max(1, evaluatorThreads)));
     }
 }

@@ -111,12 +111,24 @@ public final class NpsSearch {
                 listener, result);
     }
 
-    /**
-     * Pekko for an embedded search: local provider, Java serialization off, protobuf messages
-     * through {@code ProtoSerializer}, evaluators on their own pool so blocking inference never
-     * starves the coordinator, and no JVM-wide hooks.
-     */
+    /** Pekko for an embedded search: local provider and no JVM-wide hooks, over the shared settings. */
     static Config pekkoConfig(int evaluators) {
+        return ConfigFactory.parseString("""
+                pekko {
+                  jvm-exit-on-fatal-error = off
+                  jvm-shutdown-hooks = off
+                  coordinated-shutdown.run-by-jvm-shutdown-hook = off
+                  actor.provider = local
+                }
+                """).withFallback(sharedPekkoConfig(EVALUATOR_DISPATCHER, evaluators));
+    }
+
+    /**
+     * What every NPS actor system shares, embedded or cluster node: logging through SLF4J,
+     * protobuf messages through {@code ProtoSerializer} (Java serialization off), and evaluators
+     * on their own pool of {@code threads} so blocking inference never starves the coordinator.
+     */
+    public static Config sharedPekkoConfig(String evaluatorDispatcher, int threads) {
         return ConfigFactory.parseString("""
                 pekko {
                   loglevel = "WARNING"
@@ -125,10 +137,6 @@ public final class NpsSearch {
                   logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
                   log-dead-letters = off
                   log-dead-letters-during-shutdown = off
-                  jvm-exit-on-fatal-error = off
-                  jvm-shutdown-hooks = off
-                  coordinated-shutdown.run-by-jvm-shutdown-hook = off
-                  actor.provider = local
                 }
                 %s {
                   type = Dispatcher
@@ -136,7 +144,7 @@ public final class NpsSearch {
                   thread-pool-executor.fixed-pool-size = %d
                   throughput = 1
                 }
-                """.formatted(EVALUATOR_DISPATCHER, evaluators)).withFallback(ConfigFactory.parseString(ProtoSerializer.CONFIG));
+                """.formatted(evaluatorDispatcher, threads)).withFallback(ConfigFactory.parseString(ProtoSerializer.CONFIG));
     }
 
     /**

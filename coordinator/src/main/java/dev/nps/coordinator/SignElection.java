@@ -19,6 +19,8 @@ final class SignElection {
     /**
      * The task vectors with every entry zeroed whose sign differs from the elected one (zero-sum
      * entries elect no sign and are dropped everywhere). Tasks outside {@code masks} are unchanged.
+     * Masks stay the counts of the unfiltered vectors; a zeroed entry tied at a subspace's threshold no
+     * longer takes a tie slot, so the next tied entry may (it contributes its agreeing value, or zero).
      */
     static List<ParameterSet> filter(List<ParameterSet> taus, List<TaskMask> masks,
                                      Map<Integer, SubspacePartition> partitions) {
@@ -26,6 +28,9 @@ final class SignElection {
         float[][] sum = first.map(a -> new float[a.length]).flatView();
         for (TaskMask tm : masks) { // task order: the float sums do not depend on threads or timing
             ParameterSet tau = taus.get(tm.getTask());
+            if (!tau.names().equals(first.names())) {
+                throw new IllegalArgumentException("sign election needs task vectors over the same parameters");
+            }
             double[] scales = tm.getScalesCount() == 0 ? null
                     : tm.getScalesList().stream().mapToDouble(Double::doubleValue).toArray();
             long[] kept = tm.getKeptList().stream().mapToLong(Long::longValue).toArray();
@@ -34,9 +39,6 @@ final class SignElection {
         List<ParameterSet> out = new ArrayList<>(taus);
         for (TaskMask tm : masks) {
             ParameterSet tau = taus.get(tm.getTask());
-            if (!tau.names().equals(first.names())) {
-                throw new IllegalArgumentException("sign election needs task vectors over the same parameters");
-            }
             float[][] src = tau.flatView();
             ParameterSet filtered = tau.map(a -> a.clone());
             float[][] dst = filtered.flatView();

@@ -56,7 +56,25 @@ public final class MergeWorkflow {
                 throw new IllegalArgumentException("mask lambda must be finite and >= 0, got " + maskLambda);
             }
         }
+
+        /** Every hyper-parameter chosen on calibration data; DARE over TA, seed 0, the Consensus defaults. */
+        public static Request auto(Method method) {
+            return new Request(method, OptionalDouble.empty(), OptionalDouble.empty(), OptionalDouble.empty(), Method.TA, 0,
+                    CONSENSUS_K, MASK_LAMBDA);
+        }
+
+        public Request withKeep(double k) {
+            return new Request(method, OptionalDouble.of(k), lambda, drop, dareBase, seed, consensusK, maskLambda);
+        }
+
+        public Request withDrop(double p) {
+            return new Request(method, keep, lambda, OptionalDouble.of(p), dareBase, seed, consensusK, maskLambda);
+        }
     }
+
+    /** Consensus (TALL) defaults: tasks that must agree, and the mask's lambda_t. */
+    public static final int CONSENSUS_K = 2;
+    public static final double MASK_LAMBDA = 0.4;
 
     /** Lambda grid of Task Arithmetic (and Consensus, DARE-TA): 0.1..1.5 step 0.1, as in the paper. */
     public static final double[] TA_LAMBDAS = grid(0.1, 1.5);

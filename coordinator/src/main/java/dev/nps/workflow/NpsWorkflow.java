@@ -22,9 +22,10 @@ import dev.nps.storage.safetensors.SafetensorsWriter;
 import dev.nps.workflow.Experiment.Split;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
 /**
@@ -122,7 +123,11 @@ public final class NpsWorkflow {
         int chosen = bestOf(runs);
         Fused best = runs.get(chosen);
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
-        List<Score> scores = Evaluations.scoreModel(ex, best.theta(), Split.TEST, "merged model (test)", progress);
+        // Each fused model is scored on test at most once: the written model and its control are also keep-curve points.
+        Map<Fused, List<Score>> tested = new IdentityHashMap<>();
+        Function<Fused, List<Score>> test = f -> tested.computeIfAbsent(f, g -> Evaluations.scoreModel(ex, g.theta(),
+                Split.TEST, (g.pruneSearches().isEmpty() ? "control" : "nps") + " keep " + g.keep() + " (test)", progress));
+        List<Score> scores = test.apply(best);
         RunResult result = new RunResult("merge", ex.spec().file().toString(), "nps", best.keep(), null)
                 .tasks(Evaluations.taskResults(ex, scores, reference));
         ArrayNode perTask = result.root().putArray("lambdas");
@@ -141,10 +146,9 @@ public final class NpsWorkflow {
         writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
         if (control) {
             Fused c = controls.get(chosen);
-            List<Score> plainScores = Evaluations.scoreModel(ex, c.theta(), Split.TEST, "control (test)", progress);
             ObjectNode ctrl = result.section("control");
             ctrl.put("description", "every subspace weight fixed at 1 (magnitude top-k), same per-task lambda search");
-            ctrl.put("meanAccuracy", Evaluations.mean(plainScores));
+            ctrl.put("meanAccuracy", Evaluations.mean(test.apply(c)));
             ctrl.put("calibrationMeanAccuracy", c.calibration());
             ArrayNode pl = ctrl.putArray("lambdas");
             c.lambdas().bestSpec().getTasksList().forEach(tm -> pl.add(tm.getLambda()));
@@ -153,7 +157,7 @@ public final class NpsWorkflow {
         }
         if (keeps.size() > 1) {
             writeKeepSelection(result, runs, "mean calibration accuracy of the lambda-searched NPS merge");
-            writeKeepCurve(ex, keeps, runs, controls, result, progress);
+            writeKeepCurve(ex, keeps, runs, controls, test, result, progress);
         }
         if (baselines) {
             writeBaselines(ex, result, progress);
@@ -167,9 +171,7 @@ public final class NpsWorkflow {
     private static void writeBaselines(Experiment ex, RunResult result, Progress progress) {
         ObjectNode section = result.section("baselines");
         for (MergeWorkflow.Method m : MergeWorkflow.Method.values()) {
-            MergeWorkflow.Request req = new MergeWorkflow.Request(m, OptionalDouble.empty(), OptionalDouble.empty(),
-                    OptionalDouble.empty(), MergeWorkflow.Method.TA, 0, 2, 0.4);
-            MergeWorkflow.Tuned tuned = MergeWorkflow.tune(ex, req, progress);
+            MergeWorkflow.Tuned tuned = MergeWorkflow.tune(ex, MergeWorkflow.Request.auto(m), progress);
             ObjectNode n = section.putObject(m == MergeWorkflow.Method.DARE ? "dare-ta" : m.name().toLowerCase());
             n.put("meanAccuracy", Evaluations.mean(Evaluations.scoreModel(ex, tuned.theta(), Split.TEST,
                     m.name().toLowerCase() + " (test)", progress)));
@@ -237,7 +239,7 @@ public final class NpsWorkflow {
 
     /** keepCurve: mean test accuracy against keep for NPS, its control, TIES and DARE (each tuned on calibration). */
     private static void writeKeepCurve(Experiment ex, List<Double> keeps, List<Fused> runs, List<Fused> controls,
-                                       RunResult result, Progress progress) {
+                                       Function<Fused, List<Score>> test, RunResult result, Progress progress) {
         ObjectNode curve = result.section("keepCurve");
         curve.put("split", "test");
         curve.put("description", "mean test accuracy at each keep; every method's lambda (and NPS's weights) chosen on "
@@ -246,25 +248,18 @@ public final class NpsWorkflow {
         keeps.forEach(ks::add);
         ObjectNode methods = curve.putObject("methods");
         ArrayNode nps = methods.putArray("nps");
-        for (Fused f : runs) {
-            nps.add(Evaluations.mean(Evaluations.scoreModel(ex, f.theta(), Split.TEST, "nps keep " + f.keep() + " (test)", progress)));
-        }
+        runs.forEach(f -> nps.add(Evaluations.mean(test.apply(f))));
         if (!controls.isEmpty()) {
             ArrayNode c = methods.putArray("control");
-            for (Fused f : controls) {
-                c.add(Evaluations.mean(Evaluations.scoreModel(ex, f.theta(), Split.TEST, "control keep " + f.keep() + " (test)",
-                        progress)));
-            }
+            controls.forEach(f -> c.add(Evaluations.mean(test.apply(f))));
         }
         ArrayNode ties = methods.putArray("ties");
         ArrayNode dare = methods.putArray("dare");
         for (double k : keeps) {
-            MergeWorkflow.Request t = new MergeWorkflow.Request(MergeWorkflow.Method.TIES, OptionalDouble.of(k),
-                    OptionalDouble.empty(), OptionalDouble.empty(), MergeWorkflow.Method.TA, 0, 2, 0.4);
+            MergeWorkflow.Request t = MergeWorkflow.Request.auto(MergeWorkflow.Method.TIES).withKeep(k);
             ties.add(Evaluations.mean(Evaluations.scoreModel(ex, MergeWorkflow.tune(ex, t, progress).theta(), Split.TEST,
                     "ties keep " + k + " (test)", progress)));
-            MergeWorkflow.Request d = new MergeWorkflow.Request(MergeWorkflow.Method.DARE, OptionalDouble.empty(),
-                    OptionalDouble.empty(), OptionalDouble.of(1 - k), MergeWorkflow.Method.TA, 0, 2, 0.4);
+            MergeWorkflow.Request d = MergeWorkflow.Request.auto(MergeWorkflow.Method.DARE).withDrop(1 - k);
             dare.add(Evaluations.mean(Evaluations.scoreModel(ex, MergeWorkflow.tune(ex, d, progress).theta(), Split.TEST,
                     "dare keep " + k + " (test)", progress)));
         }

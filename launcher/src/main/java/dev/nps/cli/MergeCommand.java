@@ -59,10 +59,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--dare-base", defaultValue = "ta", paramLabel = "ta|ties", description = "what DARE feeds: ta or ties")
     String dareBase;
 
-    @Option(names = "--consensus-k", defaultValue = "2", paramLabel = "K", description = "Consensus: tasks that must agree")
+    @Option(names = "--consensus-k", defaultValue = "" + MergeWorkflow.CONSENSUS_K, paramLabel = "K", description = "Consensus: tasks that must agree")
     int consensusK;
 
-    @Option(names = "--mask-lambda", defaultValue = "0.4", paramLabel = "L", description = "Consensus: TALL mask lambda_t")
+    @Option(names = "--mask-lambda", defaultValue = "" + MergeWorkflow.MASK_LAMBDA, paramLabel = "L", description = "Consensus: TALL mask lambda_t")
     double maskLambda;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
