@@ -21,6 +21,14 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
+    /** Our temporary names: "." + target name + "." + 16 hex digits + ".tmp" (writes), ".nps-probe-" digits ".tmp" (probes). */
+    private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\..+\\.[0-9a-f]{16}\\.tmp|\\.nps-probe-[0-9]+\\.tmp");
+
+    /** True for a name this class (or an output directory's writability probe) gives its temporary files. */
+    public static boolean isTemporaryName(String fileName) {
+        return TEMPORARY.matcher(fileName).matches();
+    }
+
     /** Writes the file's content to a channel positioned at 0. */
     @FunctionalInterface
     public interface Body {

@@ -16,16 +16,38 @@ public final class TaskVectors {
 
     /** Reads the floating tensors of both checkpoints and computes the task vector. */
     public static TaskVector compute(Checkpoint base, Checkpoint finetuned, UnsharedPolicy policy) {
+        requireSameKinds(dtypes(base), finetuned);
+        return compute(base.readAllFloats(), finetuned.readAllFloats(), policy);
+    }
+
+    /** Every tensor's dtype, by name: what {@link #requireSameKinds} compares a fine-tuned checkpoint against. */
+    public static TreeMap<String, DType> dtypes(Checkpoint c) {
+        TreeMap<String, DType> out = new TreeMap<>();
+        for (String name : c.names()) {
+            out.put(name, c.info(name).dtype());
+        }
+        return out;
+    }
+
+    /**
+     * Refuses a name that is floating on one side and integer or bool on the other. Integer tensors
+     * are left out of the float parameters, so without this check such a tensor would silently
+     * vanish from the fine-tuned side and the model would be scored with the base's weight (or a
+     * fine-tuned float would be carried over a base buffer). Float widths may differ: F16, BF16 and
+     * F64 are converted to F32 on read, so BF16 against F32 is a conversion, not a mismatch.
+     */
+    public static void requireSameKinds(java.util.Map<String, DType> baseDtypes, Checkpoint finetuned) {
         for (String name : finetuned.names()) {
-            if (base.contains(name)) {
-                DType b = base.info(name).dtype();
-                DType f = finetuned.info(name).dtype();
-                if (b.isFloating() != f.isFloating()) {
-                    throw new StorageException("dtype mismatch for '" + name + "': base " + b + " vs fine-tuned " + f);
-                }
+            DType b = baseDtypes.get(name);
+            if (b == null) {
+                continue;
+            }
+            DType f = finetuned.info(name).dtype();
+            if (b.isFloating() != f.isFloating()) {
+                throw new StorageException("dtype mismatch for '" + name + "': base " + b + " vs fine-tuned " + f
+                        + " (a floating weight cannot be paired with an integer or bool tensor)");
             }
         }
-        return compute(base.readAllFloats(), finetuned.readAllFloats(), policy);
     }
 
     public static TaskVector compute(ParameterSet base, ParameterSet finetuned, UnsharedPolicy policy) {
@@ -64,6 +86,10 @@ public final class TaskVectors {
                     throw new StorageException("'" + name + "' is only in the base checkpoint (unshared-parameter policy is ERROR)");
                 }
                 baseOnly.add(name);
+                // Carry keeps the base's value: a zero entry, so every task vector covers the base's names
+                // and merges, searches and eval all treat the missing tensor the same way.
+                FloatTensor b = base.get(name);
+                tau.put(name, new FloatTensor(b.shape(), new float[b.data().length]));
             }
         }
         return new TaskVector(new ParameterSet(tau), new ParameterSet(carried), baseOnly);

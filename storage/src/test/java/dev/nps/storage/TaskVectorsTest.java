@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nps.storage.safetensors.SafetensorsWriter;
 import java.nio.file.Path;
@@ -34,7 +35,9 @@ class TaskVectorsTest {
     @Test
     void sharedCarriedAndBaseOnly() {
         TaskVector tv = TaskVectors.compute(BASE, FT, UnsharedPolicy.CARRY);
-        assertEquals(Set.of("enc.b", "enc.w"), tv.tau().names());
+        // A base-only name keeps the base's value: a zero entry, so every task vector covers the base's names.
+        assertEquals(Set.of("enc.b", "enc.w", "old_head"), tv.tau().names());
+        assertArrayEquals(new float[] {0}, tv.tau().get("old_head").data());
         assertArrayEquals(new float[] {0.5f, 0, -1, 0.25f}, tv.tau().get("enc.w").data());
         assertArrayEquals(new long[] {2, 2}, tv.tau().get("enc.w").shape());
         assertArrayEquals(new float[] {0, 1}, tv.tau().get("enc.b").data());
@@ -99,8 +102,15 @@ class TaskVectorsTest {
         }
         new SafetensorsWriter().addLongs("w", new long[] {2}, new long[] {1, 2}).write(ft);
         try (Checkpoint b = Checkpoint.open(base); Checkpoint f = Checkpoint.open(ft)) {
-            assertEquals("dtype mismatch for 'w': base F32 vs fine-tuned I64",
+            assertEquals("dtype mismatch for 'w': base F32 vs fine-tuned I64 (a floating weight cannot be paired with an integer or bool tensor)",
                     assertThrows(StorageException.class, () -> TaskVectors.compute(b, f, UnsharedPolicy.CARRY)).getMessage());
+        }
+        // The other way round: an integer buffer in the base may not get a fine-tuned float (it would be carried over it).
+        new SafetensorsWriter().addFloats("w", new long[] {2}, new float[] {1, 2}, DType.F32)
+                .addFloats("steps", new long[] {1}, new float[] {3}, DType.F16).write(ft);
+        try (Checkpoint b = Checkpoint.open(base); Checkpoint f = Checkpoint.open(ft)) {
+            assertTrue(assertThrows(StorageException.class, () -> TaskVectors.compute(b, f, UnsharedPolicy.CARRY)).getMessage()
+                    .startsWith("dtype mismatch for 'steps': base I64 vs fine-tuned F16"));
         }
     }
 }

@@ -6,6 +6,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.nps.storage.AtomicFiles;
 import dev.nps.storage.DType;
 import dev.nps.storage.FloatCodec;
+import dev.nps.storage.InputFiles;
 import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.Shapes;
@@ -99,6 +100,7 @@ public final class OnnxModel {
 
     public static OnnxModel load(Path path) {
         byte[] bytes;
+        InputFiles.requireRegularFile(path, "ONNX model");
         try {
             bytes = Files.readAllBytes(path);
         } catch (IOException e) {
@@ -219,6 +221,7 @@ public final class OnnxModel {
         if (length != bytes) {
             throw new StorageException(what + ": external data length " + length + " but the tensor needs " + bytes + " bytes");
         }
+        InputFiles.requireRegularFile(file, what + ": external data");
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (offset + length > ch.size()) {
                 throw new StorageException(what + ": external data [" + offset + ", " + (offset + length) + ") runs past the end of "

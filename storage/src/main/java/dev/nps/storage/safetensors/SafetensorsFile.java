@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.nps.storage.Checkpoint;
 import dev.nps.storage.DType;
 import dev.nps.storage.FloatCodec;
+import dev.nps.storage.InputFiles;
 import dev.nps.storage.StorageException;
 import dev.nps.storage.TensorInfo;
 import java.io.IOException;
@@ -69,6 +70,7 @@ public final class SafetensorsFile implements Checkpoint {
         if (Files.isDirectory(path)) {
             throw new StorageException(path + " is a directory, not a safetensors file");
         }
+        InputFiles.requireRegularFile(path, "safetensors file");
         Arena arena = Arena.ofShared();
         try {
             MemorySegment whole;

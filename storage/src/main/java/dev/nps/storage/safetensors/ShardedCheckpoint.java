@@ -3,6 +3,7 @@ package dev.nps.storage.safetensors;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nps.storage.Checkpoint;
+import dev.nps.storage.InputFiles;
 import dev.nps.storage.StorageException;
 import dev.nps.storage.TensorInfo;
 import java.io.IOException;
@@ -44,6 +45,7 @@ public final class ShardedCheckpoint implements Checkpoint {
     public static ShardedCheckpoint open(Path directory) {
         Path indexPath = directory.resolve(INDEX);
         JsonNode root;
+        InputFiles.requireRegularFile(indexPath, "checkpoint index");
         try {
             root = SafetensorsFile.JSON.readTree(Files.readAllBytes(indexPath));
         } catch (JacksonException e) {

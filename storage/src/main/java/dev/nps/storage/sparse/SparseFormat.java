@@ -2,6 +2,7 @@ package dev.nps.storage.sparse;
 
 import dev.nps.storage.AtomicFiles;
 import dev.nps.storage.FloatCodec;
+import dev.nps.storage.InputFiles;
 import dev.nps.storage.StorageException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -159,6 +160,7 @@ final class SparseFormat {
         if (Files.isDirectory(path)) {
             throw new StorageException(path + " is a directory, not a sparse task vector file");
         }
+        InputFiles.requireRegularFile(path, "sparse task vector file");
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment seg = size == 0 ? MemorySegment.NULL : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);

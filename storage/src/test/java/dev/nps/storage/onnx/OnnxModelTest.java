@@ -253,7 +253,7 @@ class OnnxModelTest {
         Path noGraph = Files.write(dir.resolve("ng.onnx"), ModelProto.newBuilder().setIrVersion(8).build().toByteArray());
         assertEquals(noGraph + ": not an ONNX model: no graph", assertThrows(StorageException.class, () -> OnnxModel.load(noGraph)).getMessage());
         Path missing = dir.resolve("missing.onnx");
-        assertTrue(assertThrows(StorageException.class, () -> OnnxModel.load(missing)).getMessage().startsWith("cannot read ONNX model"));
+        assertEquals("ONNX model " + missing + ": no such file", assertThrows(StorageException.class, () -> OnnxModel.load(missing)).getMessage());
     }
 
     @Test

@@ -155,7 +155,7 @@ class SafetensorsValidationTest {
         assertTrue(e.getMessage().endsWith("is a directory, not a safetensors file"), e.getMessage());
         Path missing = dir.resolve("nope.safetensors");
         e = assertThrows(StorageException.class, () -> SafetensorsFile.open(missing));
-        assertEquals("cannot open " + missing + ": NoSuchFile " + missing, e.getMessage());
+        assertEquals("safetensors file " + missing + ": no such file", e.getMessage());
     }
 
     @Test
