@@ -5,17 +5,22 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
+import dev.nps.storage.InputFiles;
+import dev.nps.storage.StorageException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An experiment: one base checkpoint, one ONNX graph, and per task a fine-tuned checkpoint,
  * calibration data, test data and the graph output that scores it. Read from HOCON; relative
- * paths resolve against the spec file's directory.
+ * paths resolve against the spec file's directory ({@link PathPolicy#CONFINED}: and must stay inside it).
+ * Unknown keys are errors with the closest known key named.
  *
  * <pre>
  * name = digits
@@ -52,13 +57,36 @@ public record ExperimentSpec(Path file, String name, Path base, Path graph, int 
         return taskNames().indexOf(task(taskName).name());
     }
 
-    /** Reads and validates a spec; every problem is a one-line {@link SpecException}. */
+    /** Keys a spec may hold at the top level, and in each task block: any other key is an error, not ignored. */
+    static final Set<String> KEYS = ConfigKeys.of("name", "base", "graph", "batch-size", "tasks");
+    static final Set<String> TASK_KEYS = ConfigKeys.of("name", "checkpoint", "calibration", "test", "output");
+
+    /** Every file the spec names (the spec itself first): what no command may write over. */
+    public List<Path> inputs() {
+        List<Path> out = new ArrayList<>(List.of(file, base, graph));
+        for (TaskSpec t : tasks) {
+            out.addAll(List.of(t.checkpoint(), t.calibration(), t.test()));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Reads and validates a spec whose paths may point anywhere (the local CLI). */
     public static ExperimentSpec load(Path file) {
+        return load(file, PathPolicy.ANYWHERE);
+    }
+
+    /** Reads and validates a spec; every problem is a one-line {@link SpecException}. */
+    public static ExperimentSpec load(Path file, PathPolicy policy) {
         if (Files.isDirectory(file)) {
             throw new SpecException("spec " + file + " is a directory, expected a HOCON file");
         }
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file)) {
             throw new SpecException("spec file not found: " + file);
+        }
+        try {
+            InputFiles.requireRegularFile(file, "spec");
+        } catch (StorageException e) {
+            throw new SpecException(e.getMessage());
         }
         Config c;
         try {
@@ -67,10 +95,13 @@ public record ExperimentSpec(Path file, String name, Path base, Path graph, int 
         } catch (ConfigException e) {
             throw new SpecException("spec " + file + ": " + oneLine(e.getMessage()));
         }
-        Path dir = file.toAbsolutePath().getParent();
+        ConfigKeys.unknownKey(c.root(), KEYS, "the spec").ifPresent(m -> {
+            throw new SpecException("spec " + file + ": " + m);
+        });
+        Paths paths = new Paths(file.toAbsolutePath().getParent(), file, policy);
         String name = optionalString(c, "name", file).orElse(file.getFileName().toString());
-        Path base = existingFile(dir, requireString(c, "base", file), "base", file);
-        Path graph = existingFile(dir, requireString(c, "graph", file), "graph", file);
+        Path base = paths.checkpoint(requireString(c, "base", file), "base");
+        Path graph = paths.file(requireString(c, "graph", file), "graph");
         int batchSize = DEFAULT_BATCH_SIZE;
         if (c.hasPath("batch-size")) {
             try {
@@ -99,6 +130,10 @@ public record ExperimentSpec(Path file, String name, Path base, Path graph, int 
         for (int i = 0; i < taskConfigs.size(); i++) {
             Config t = taskConfigs.get(i);
             String where = "tasks[" + i + "]";
+            String w = where;
+            ConfigKeys.unknownKey(t.root(), TASK_KEYS, w).ifPresent(m -> {
+                throw new SpecException("spec " + file + ": " + m);
+            });
             String taskName = requireString(t, "name", file, where);
             if (!taskName.matches("[A-Za-z0-9_.-]+")) {
                 throw new SpecException("spec " + file + ": task name '" + taskName + "' must match [A-Za-z0-9_.-]+");
@@ -108,9 +143,9 @@ public record ExperimentSpec(Path file, String name, Path base, Path graph, int 
             }
             where = "task '" + taskName + "'";
             tasks.add(new TaskSpec(taskName,
-                    existingPath(dir, requireString(t, "checkpoint", file, where), where + " checkpoint", file),
-                    existingFile(dir, requireString(t, "calibration", file, where), where + " calibration", file),
-                    existingFile(dir, requireString(t, "test", file, where), where + " test", file),
+                    paths.checkpoint(requireString(t, "checkpoint", file, where), where + " checkpoint"),
+                    paths.file(requireString(t, "calibration", file, where), where + " calibration"),
+                    paths.file(requireString(t, "test", file, where), where + " test"),
                     requireString(t, "output", file, where)));
         }
         return new ExperimentSpec(file.toAbsolutePath(), name, base, graph, batchSize, tasks);
@@ -140,20 +175,56 @@ public record ExperimentSpec(Path file, String name, Path base, Path graph, int 
         return c.hasPath(key) ? Optional.of(requireString(c, key, file)) : Optional.empty();
     }
 
-    private static Path existingPath(Path dir, String value, String what, Path file) {
-        Path p = dir.resolve(value).normalize();
-        if (!Files.exists(p)) {
-            throw new SpecException("spec " + file + ": " + what + " not found: " + p);
-        }
-        return p;
-    }
+    /** Resolves a spec's paths against its directory, under its {@link PathPolicy}. */
+    private record Paths(Path dir, Path file, PathPolicy policy) {
 
-    private static Path existingFile(Path dir, String value, String what, Path file) {
-        Path p = existingPath(dir, value, what, file);
-        if (Files.isDirectory(p)) {
-            throw new SpecException("spec " + file + ": " + what + " " + p + " is a directory, expected a file");
+        Path existing(String value, String what) {
+            Path p = dir.resolve(value).normalize();
+            if (!Files.exists(p)) {
+                throw new SpecException("spec " + file + ": " + what + " not found: " + p);
+            }
+            if (policy == PathPolicy.CONFINED) {
+                try {
+                    Path root = dir.toRealPath();
+                    Path real = p.toRealPath();
+                    if (!real.startsWith(root)) {
+                        throw new SpecException("spec " + file + ": " + what + " '" + value + "' leaves the spec's directory "
+                                + root + (real.equals(p) ? "" : " (it resolves to " + real + ")")
+                                + "; paths must stay inside it here");
+                    }
+                } catch (IOException e) {
+                    throw new SpecException("spec " + file + ": cannot resolve " + what + " " + p + ": " + e.getMessage());
+                }
+            }
+            return p;
         }
-        return p;
+
+        /** A regular file (a FIFO or device would block its reader). */
+        Path file(String value, String what) {
+            Path p = existing(value, what);
+            if (Files.isDirectory(p)) {
+                throw new SpecException("spec " + file + ": " + what + " " + p + " is a directory, expected a file");
+            }
+            regular(p, what);
+            return p;
+        }
+
+        /** A safetensors file or a checkpoint directory (sharded, or holding one .safetensors file). */
+        Path checkpoint(String value, String what) {
+            Path p = existing(value, what);
+            if (!Files.isDirectory(p)) {
+                regular(p, what);
+            }
+            return p;
+        }
+
+        private void regular(Path p, String what) {
+            try {
+                InputFiles.requireRegularFile(p, what);
+            } catch (StorageException e) {
+                throw new SpecException("spec " + file + ": " + e.getMessage());
+            }
+        }
     }
 
     private static String oneLine(String s) {
