@@ -99,7 +99,7 @@ class ReportTest {
 
     @Test
     void pruneSearchOnDigitsGetsFitnessAndSubspaceWeightPlots() throws Exception {
-        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("prune"));
+        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("prune"), java.util.List.of());
         RunResult result = NpsWorkflow.prune(ex, "rot90", config(4), out, Progress.NONE, SearchListener.NONE);
         assertResultJsonLastAndNoTempFile(out.path());
         JsonNode json = new ObjectMapper().readTree(out.resolve("result.json").toFile());
@@ -142,7 +142,7 @@ class ReportTest {
 
     @Test
     void npsMergeGetsOnePlotPairPerPruneSearchAndTheTaskLambdas() throws Exception {
-        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("merge"));
+        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("merge"), java.util.List.of());
         NpsWorkflow.merge(ex, config(2), java.util.List.of(config(2).keep()), false, out, Progress.NONE, SearchListener.NONE);
         assertResultJsonLastAndNoTempFile(out.path());
         JsonNode json = new ObjectMapper().readTree(out.resolve("result.json").toFile());
@@ -201,7 +201,7 @@ class ReportTest {
         ObjectNode cross = r.section("cross");
         cross.putObject("a<b&c").put("a<b&c", 0.9).put("rot90", 0.1);
         cross.putObject("rot90").put("a<b&c", 0.2).put("rot90", 0.8);
-        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("merge"));
+        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("merge"), java.util.List.of());
         r.wallSeconds(1.5).writeTo(out);
 
         assertResultJsonLastAndNoTempFile(out.path());
@@ -224,7 +224,7 @@ class ReportTest {
         ArrayNode history = r.section("search").put("space", "prune").putArray("history");
         history.addObject().put("generation", 1).put("bestAccuracy", 0.5).put("meanAccuracy", 0.4).putArray("mean").add(1.0).add(1.0);
         history.addObject().put("generation", 2).put("bestAccuracy", 0.6).put("meanAccuracy", 0.5).putArray("mean").add(1.0); // ragged
-        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("ragged"));
+        OutputDirectory out = OutputDirectory.prepare(tmp.resolve("ragged"), java.util.List.of());
         r.writeTo(out);
 
         assertResultJsonLastAndNoTempFile(out.path());
