@@ -60,11 +60,13 @@ public final class NpsSearch {
         Behavior<Void> guardian = Behaviors.setup(ctx -> {
             List<ActorRef<EvaluatorMessage>> evaluators = new ArrayList<>();
             for (int i = 0; i < config.evaluators(); i++) {
-                evaluators.add(ctx.spawn(EvaluatorActor.create(data), "evaluator-" + i,
+                evaluators.add(ctx.spawn(FatalErrorGuard.guard(EvaluatorMessage.class, EvaluatorActor.create(data), result,
+                                "evaluator-" + i), "evaluator-" + i,
                         DispatcherSelector.fromConfig(EVALUATOR_DISPATCHER)));
             }
-            ActorRef<CoordinatorMessage> coordinator = ctx.spawn(
-                    CoordinatorActor.create(space, config, order, evaluators, run, listener, result), "coordinator");
+            ActorRef<CoordinatorMessage> coordinator = ctx.spawn(FatalErrorGuard.guard(CoordinatorMessage.class,
+                    CoordinatorActor.create(space, config, order, evaluators, run, listener, result), result, "the coordinator"),
+                    "coordinator");
             // The coordinator stops once the result is complete; any earlier stop is a failure.
             ctx.watch(coordinator);
             evaluators.forEach(ctx::watch);
@@ -78,6 +80,9 @@ public final class NpsSearch {
         });
         ActorSystem<Void> system = ActorSystem.create(guardian, "nps-search",
                 pekkoOverrides.withFallback(pekkoConfig(config.evaluators())).withFallback(ConfigFactory.load()));
+        // Whatever stops the actor system (a fatal error on one of Pekko's own threads terminates it) ends the wait.
+        system.getWhenTerminated().thenRun(() -> result.completeExceptionally(new SearchException(
+                "the search's actor system stopped before the search ended (a fatal error on one of its threads)")));
         try {
             return result.join().withEvaluatorCost(data.cost().snapshot());
         } catch (CompletionException e) {
@@ -106,9 +111,8 @@ public final class NpsSearch {
     public static Behavior<CoordinatorMessage> coordinator(SearchSetup setup, SearchConfig config, String run,
                                                            SearchListener listener, CompletableFuture<SearchResult> result) {
         SearchData data = searchData(setup, config);
-        return CoordinatorActor.create(space(setup, config, data), config, new BatchOrder(data.evalTasks(), setup.scoreWeights()),
-                List.of(), run,
-                listener, result);
+        return FatalErrorGuard.guard(CoordinatorMessage.class, CoordinatorActor.create(space(setup, config, data), config,
+                new BatchOrder(data.evalTasks(), setup.scoreWeights()), List.of(), run, listener, result), result, "the coordinator");
     }
 
     /** Pekko for an embedded search: local provider and no JVM-wide hooks, over the shared settings. */

@@ -176,4 +176,21 @@ class NpsSearchTest {
         e = assertThrows(IllegalArgumentException.class, () -> SearchSetup.of(ex, SearchKind.PRUNE, List.of(0, 1)));
         assertEquals("PRUNE searches exactly one task, got 2", e.getMessage());
     }
+
+    /** A fatal error in a search actor (Pekko would stop the actor system) ends the search at once with one line. */
+    @Test
+    void aFatalErrorInASearchActorEndsTheSearchWithinSeconds() {
+        SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(1));
+        for (Error fatal : List.of(new OutOfMemoryError("Java heap space"), new StackOverflowError())) {
+            SearchException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> assertThrows(SearchException.class, () -> NpsSearch.run(setup, prune().withEvaluators(2), stats -> {
+                        if (stats.generation() >= 2) {
+                            throw fatal;
+                        }
+                    })));
+            assertTrue(e.getMessage().startsWith("search stopped by a fatal error in the coordinator: " + fatal.getClass().getSimpleName()),
+                    e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"));
+        }
+    }
 }
