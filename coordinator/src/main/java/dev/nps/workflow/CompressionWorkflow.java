@@ -33,6 +33,9 @@ import java.util.Map;
  */
 public final class CompressionWorkflow {
     static final String MANIFEST = "compressed.json";
+    /** .npsv metadata binding a file to its task, and to the SHA-256 (hex) of the base.safetensors beside it. */
+    public static final String TASK_KEY = "nps.task";
+    public static final String BASE_SHA256_KEY = "nps.base.sha256";
 
     private CompressionWorkflow() {
     }
@@ -47,6 +50,7 @@ public final class CompressionWorkflow {
                                      Progress progress, SearchListener listener, dev.nps.coordinator.SearchRunner runner) {
         long t0 = System.nanoTime();
         SafetensorsWriter.write(out.resolve("base.safetensors"), ex.base(), Map.of("nps.role", "base"));
+        String baseSha256 = sha256(out.resolve("base.safetensors"));
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
         List<TaskResult> results = new ArrayList<>();
         RunResult result = new RunResult("compress", ex.spec().file().toString(), "nps", config.keep(), 1.0);
@@ -61,7 +65,7 @@ public final class CompressionWorkflow {
             ParameterSet sparseTau = CandidateModels.of(setup, config).prunedTaskVector(search.bestSpec().getTasks(0));
             String file = "tasks/" + name + ".npsv";
             createDirectories(out.resolve("tasks"));
-            Map<String, String> meta = Map.of("nps.task", name, "nps.keep", Double.toString(config.keep()));
+            Map<String, String> meta = Map.of(TASK_KEY, name, "nps.keep", Double.toString(config.keep()), BASE_SHA256_KEY, baseSha256);
             SparseTaskVector.fromDense(sparseTau).write(out.resolve(file), encoding, meta);
             // Score what a user gets back: the file as stored, read and rebuilt.
             ParameterSet rebuilt = rebuild(ex.base(), SparseTaskVector.read(out.resolve(file), ex.base()));
@@ -83,6 +87,7 @@ public final class CompressionWorkflow {
         ObjectNode manifest = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         manifest.put("spec", ex.spec().file().toString());
         manifest.put("base", "base.safetensors");
+        manifest.put("baseSha256", baseSha256);
         manifest.set("tasks", manifestTasks);
         out.write(MANIFEST, manifest.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
@@ -91,17 +96,29 @@ public final class CompressionWorkflow {
 
     /** Rebuilds one task's model from a compressed directory and scores it on the task's test split. */
     public static RunResult decompress(Path compressed, String task, Experiment ex, OutputDirectory out) {
+        return decompress(compressed, task, ex, out, System.err::println);
+    }
+
+    /**
+     * As above; {@code warnings} gets one line for a file written before files were bound to their base
+     * (it is read, its layout checked against the base, but that it belongs to this base cannot be proven).
+     */
+    public static RunResult decompress(Path compressed, String task, Experiment ex, OutputDirectory out,
+                                       java.util.function.Consumer<String> warnings) {
         long t0 = System.nanoTime();
-        JsonNode manifest = readManifest(compressed);
-        JsonNode entry = manifest.get("tasks").get(task);
-        if (entry == null) {
-            throw new StorageException(compressed + " holds no task '" + task + "'");
+        Manifest manifest = Manifest.read(compressed);
+        Path file = manifest.tasks().get(task);
+        if (file == null) {
+            throw new StorageException(compressed + " holds no task '" + task + "' (tasks: " + String.join(", ", manifest.tasks().keySet()) + ")");
         }
         ParameterSet base;
-        try (var c = dev.nps.storage.Checkpoint.open(compressed.resolve(manifest.get("base").asText()))) {
+        try (var c = dev.nps.storage.Checkpoint.open(manifest.base())) {
             base = c.readAllFloats();
         }
-        ParameterSet theta = ex.complete(rebuild(base, SparseTaskVector.read(compressed.resolve(entry.get("file").asText()), base)));
+        SparseTaskVector.Stored stored = SparseTaskVector.readStored(file);
+        requireBound(file, stored.metadata(), task, sha256(manifest.base()), manifest.base(), warnings);
+        SparseTaskVector sparse = SparseTaskVector.read(file, base);
+        ParameterSet theta = ex.complete(rebuild(base, sparse));
         int t = ex.spec().taskIndex(task);
         Score s = ex.score(theta, t, Split.TEST);
         Score ref = ex.score(ex.finetuned(t), t, Split.TEST);
@@ -114,20 +131,127 @@ public final class CompressionWorkflow {
         return result;
     }
 
-    /** The spec a compressed directory was made from. */
-    public static Path specOf(Path compressed) {
-        return Path.of(readManifest(compressed).get("spec").asText());
+    /**
+     * A .npsv file must name the task asked for and the base beside it: a swapped file or base would
+     * otherwise rebuild a wrong model without a word. A file without the base digest (written before
+     * the binding existed) is accepted with a warning; one without a task name is refused.
+     */
+    static void requireBound(Path file, Map<String, String> metadata, String task, String baseSha256, Path base,
+                             java.util.function.Consumer<String> warnings) {
+        String storedTask = metadata.get(TASK_KEY);
+        if (storedTask == null) {
+            throw new StorageException(file + ": names no task (metadata '" + TASK_KEY + "' missing); cannot check it belongs to task '"
+                    + task + "'");
+        }
+        if (!storedTask.equals(task)) {
+            throw new StorageException(file + ": holds task '" + storedTask + "', not '" + task + "' (swapped or renamed file?)");
+        }
+        String storedBase = metadata.get(BASE_SHA256_KEY);
+        if (storedBase == null) {
+            warnings.accept("nps: warning: " + file + " was written without a base digest (an older nps): its layout matches "
+                    + base + ", but that it was made from this base cannot be checked");
+        } else if (!storedBase.equalsIgnoreCase(baseSha256)) {
+            throw new StorageException(file + ": was made from a base with SHA-256 " + storedBase.substring(0, Math.min(12, storedBase.length()))
+                    + "..., but " + base + " has " + baseSha256.substring(0, 12) + "... (swapped base or file?)");
+        }
     }
 
-    private static JsonNode readManifest(Path compressed) {
-        Path m = compressed.resolve(MANIFEST);
-        if (!Files.isRegularFile(m)) {
-            throw new StorageException(compressed + " is not a compressed NPS directory (no " + MANIFEST + ")");
+    /** The spec a compressed directory was made from. */
+    public static Path specOf(Path compressed) {
+        return Manifest.read(compressed).spec();
+    }
+
+    /**
+     * compressed.json, validated: every key present with the right type, every file path relative and
+     * inside the directory (also after symbolic links), so a manifest can neither crash the reader nor
+     * make it open a file elsewhere.
+     */
+    record Manifest(Path spec, Path base, java.util.SortedMap<String, Path> tasks) {
+
+        static Manifest read(Path compressed) {
+            Path m = compressed.resolve(MANIFEST);
+            if (!Files.exists(m)) {
+                throw new StorageException(compressed + " is not a compressed NPS directory (no " + MANIFEST + ")");
+            }
+            dev.nps.storage.InputFiles.requireRegularFile(m, "manifest");
+            JsonNode root;
+            try {
+                root = new ObjectMapper().readTree(m.toFile());
+            } catch (IOException e) {
+                throw new StorageException(m + ": not valid JSON");
+            }
+            if (root == null || !root.isObject()) {
+                throw new StorageException(m + ": not a JSON object");
+            }
+            Path dir = compressed.toAbsolutePath().normalize();
+            Path spec = Path.of(text(m, root, "spec", "spec"));
+            Path base = inside(m, dir, text(m, root, "base", "base"), "base");
+            JsonNode tasks = root.get("tasks");
+            if (tasks == null || !tasks.isObject()) {
+                throw new StorageException(m + ": missing key 'tasks' (an object of task name to {\"file\": ...})");
+            }
+            java.util.TreeMap<String, Path> files = new java.util.TreeMap<>();
+            for (Map.Entry<String, JsonNode> e : tasks.properties()) {
+                if (!e.getValue().isObject()) {
+                    throw new StorageException(m + ": tasks." + e.getKey() + " is not an object");
+                }
+                files.put(e.getKey(), inside(m, dir, text(m, e.getValue(), "file", "tasks." + e.getKey() + ".file"), "tasks." + e.getKey() + ".file"));
+            }
+            return new Manifest(spec, base, java.util.Collections.unmodifiableSortedMap(files));
         }
-        try {
-            return new ObjectMapper().readTree(m.toFile());
+
+        private static String text(Path m, JsonNode node, String key, String where) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                throw new StorageException(m + ": missing key '" + where + "'");
+            }
+            if (!v.isTextual() || v.textValue().isBlank()) {
+                throw new StorageException(m + ": '" + where + "' must be a non-empty string");
+            }
+            return v.textValue();
+        }
+
+        private static Path inside(Path m, Path dir, String value, String where) {
+            Path p;
+            try {
+                p = Path.of(value);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new StorageException(m + ": '" + where + "' is not a path: " + value);
+            }
+            Path resolved = dir.resolve(p).normalize();
+            if (p.isAbsolute() || !resolved.startsWith(dir) || resolved.equals(dir)) {
+                throw new StorageException(m + ": '" + where + "' = '" + value + "' leaves the directory " + dir
+                        + " (manifest paths must be relative and stay inside it)");
+            }
+            if (Files.exists(resolved)) {
+                try {
+                    Path real = resolved.toRealPath();
+                    if (!real.startsWith(dir.toRealPath())) {
+                        throw new StorageException(m + ": '" + where + "' = '" + value + "' resolves to " + real + ", outside " + dir);
+                    }
+                } catch (IOException e) {
+                    throw StorageException.io("cannot resolve " + resolved, e);
+                }
+            } else {
+                throw new StorageException(m + ": '" + where + "' names " + resolved + ", which does not exist");
+            }
+            return resolved;
+        }
+    }
+
+    /** SHA-256 of a file's bytes, hex. */
+    static String sha256(Path file) {
+        try (var in = Files.newInputStream(dev.nps.storage.InputFiles.requireRegularFile(file, "file"))) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
-            throw new StorageException(m + ": not valid JSON");
+            throw StorageException.io("cannot read " + file, e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

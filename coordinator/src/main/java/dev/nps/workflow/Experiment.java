@@ -49,8 +49,10 @@ public final class Experiment implements AutoCloseable {
 
     public static Experiment load(ExperimentSpec spec, ScorerOptions options, UnsharedPolicy policy) {
         ParameterSet base;
+        Map<String, dev.nps.storage.DType> baseDtypes;
         try (Checkpoint c = Checkpoint.open(spec.base())) {
             base = c.readAllFloats();
+            baseDtypes = TaskVectors.dtypes(c);
         }
         List<TaskVector> taus = new ArrayList<>();
         Map<String, FloatTensor> carried = new TreeMap<>();
@@ -58,6 +60,7 @@ public final class Experiment implements AutoCloseable {
         for (TaskSpec task : spec.tasks()) {
             TaskVector tv;
             try (Checkpoint c = Checkpoint.open(task.checkpoint())) {
+                TaskVectors.requireSameKinds(baseDtypes, c);
                 tv = TaskVectors.compute(base, c.readAllFloats(), policy);
             } catch (StorageException e) {
                 throw new StorageException("task '" + task.name() + "': " + e.getMessage(), e);
