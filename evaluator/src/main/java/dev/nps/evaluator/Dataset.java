@@ -82,6 +82,9 @@ public final class Dataset implements AutoCloseable {
             throw new EvaluatorException(file + " holds only '" + LABELS + "'; it needs one tensor per graph input");
         }
         this.inputs = java.util.Collections.unmodifiableMap(in);
+        for (TensorInfo info : in.values()) {
+            requireFinite(file, info, checkpoint.bytes(info.name()));
+        }
         this.labels = readLabels(checkpoint.bytes(LABELS), labelInfo.dtype(), size);
         for (int s = 0; s < size; s++) {
             if (labels[s] < 0) {
@@ -145,6 +148,57 @@ public final class Dataset implements AutoCloseable {
             return OnnxTensor.createTensor(Ort.env(), view, shape, Ort.javaType(info.dtype()));
         } catch (OrtException e) {
             throw new EvaluatorException("cannot wrap '" + info.name() + "' of " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * NaN or an infinity in an input would be scored as a wrong answer without a word (even a whole
+     * calibration set of NaN): refused, naming the file, the tensor and the first bad sample.
+     */
+    private static void requireFinite(Path file, TensorInfo info, MemorySegment seg) {
+        if (!info.dtype().isFloating()) {
+            return;
+        }
+        long count = info.elementCount();
+        long bad = -1;
+        double value = 0;
+        switch (info.dtype()) {
+            case F32 -> {
+                var l = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                for (long i = 0; i < count && bad < 0; i++) {
+                    float v = seg.getAtIndex(l, i);
+                    if (!Float.isFinite(v)) {
+                        bad = i;
+                        value = v;
+                    }
+                }
+            }
+            case F64 -> {
+                var l = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                for (long i = 0; i < count && bad < 0; i++) {
+                    double v = seg.getAtIndex(l, i);
+                    if (!Double.isFinite(v)) {
+                        bad = i;
+                        value = v;
+                    }
+                }
+            }
+            default -> { // F16, BF16: the exponent bits all set means NaN or an infinity
+                var l = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                int mask = info.dtype() == DType.BF16 ? 0x7F80 : 0x7C00;
+                for (long i = 0; i < count && bad < 0; i++) {
+                    short v = seg.getAtIndex(l, i);
+                    if ((v & mask) == mask) {
+                        bad = i;
+                        value = info.dtype() == DType.BF16 ? Float.intBitsToFloat(v << 16) : Float.float16ToFloat(v);
+                    }
+                }
+            }
+        }
+        if (bad >= 0) {
+            long perSample = count / info.shape()[0];
+            throw new EvaluatorException("input '" + info.name() + "' in " + file + " has non-finite value " + value + " at sample "
+                    + (bad / perSample) + " (flat index " + bad + "); NaN and infinite inputs are refused");
         }
     }
 
