@@ -53,7 +53,17 @@ public final class ClusterNode implements AutoCloseable {
             roles.add(Roles.slots(slots.size()));
         }
         Config config = overrides.withFallback(settings.pekkoConfig(roles, slots.size())).withFallback(ConfigFactory.load());
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM, config);
+        ActorSystem<Void> system;
+        // Pekko starts silent and gets its configured level once it is up: a bind failure (port in use) is then
+        // one line from bindFailure, not Pekko's stack trace before it.
+        int level = logLevel(config.getString("pekko.loglevel"));
+        try {
+            system = ActorSystem.create(Behaviors.empty(), SYSTEM,
+                    ConfigFactory.parseString("pekko.loglevel = OFF").withFallback(config));
+        } catch (RuntimeException e) {
+            throw bindFailure(settings, e);
+        }
+        setLogLevel(system, level);
         NodeData data = evaluator ? new NodeData(settings.storageRoot()) : null;
         SlotPool pool = evaluator ? new SlotPool(slots) : null;
         try {
@@ -63,6 +73,41 @@ public final class ClusterNode implements AutoCloseable {
             throw e;
         }
         return new ClusterNode(settings, system, List.copyOf(slots), data, pool);
+    }
+
+    /** Pekko's classic log level (what its remoting and cluster log through), changeable while running. */
+    public static void setLogLevel(ActorSystem<?> system, int level) {
+        org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system).eventStream().setLogLevel(level);
+    }
+
+    static int logLevel(String name) {
+        return switch (name.toUpperCase(java.util.Locale.ROOT)) {
+            case "OFF" -> Integer.MIN_VALUE; // Pekko's OffLevel (private in Logging)
+            case "ERROR" -> org.apache.pekko.event.Logging.ErrorLevel();
+            case "INFO" -> org.apache.pekko.event.Logging.InfoLevel();
+            case "DEBUG" -> org.apache.pekko.event.Logging.DebugLevel();
+            default -> org.apache.pekko.event.Logging.WarningLevel();
+        };
+    }
+
+    /** Artery's bind failure (port in use, address not local) as one line; anything else unchanged. */
+    private static RuntimeException bindFailure(NodeSettings settings, RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || (t.getMessage() != null && t.getMessage().contains("Failed to bind"))) {
+                String why = t instanceof java.net.BindException && t.getMessage() != null ? t.getMessage() : rootMessage(e);
+                return new IllegalArgumentException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + why
+                        + " (another node on this port? or a host that is not this machine's address?)", e);
+            }
+        }
+        return e;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage()).replaceAll("\\s*\\R\\s*", " ");
     }
 
     public ActorSystem<Void> system() {

@@ -74,13 +74,7 @@ public final class ClusterSearch implements SearchRunner {
     }
 
     private String relativeSpec() {
-        Path root = node.settings().storageRoot().toAbsolutePath().normalize();
-        Path file = spec.toAbsolutePath().normalize();
-        if (!file.startsWith(root)) {
-            throw new IllegalArgumentException("spec " + spec + " is not under the storage root " + root
-                    + " (nodes resolve specs against their storage root)");
-        }
-        return root.relativize(file).toString();
+        return StorageRoot.relativize(node.settings().storageRoot(), spec);
     }
 
     /** Scored batches take at least {@code micros} each (tests: a short search that lasts long enough to disturb). */

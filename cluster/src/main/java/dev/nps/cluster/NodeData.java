@@ -57,7 +57,7 @@ final class NodeData implements AutoCloseable {
         if (run.getSpec().isEmpty()) {
             throw new IllegalArgumentException("the run names no spec (is the coordinator a cluster coordinator?)");
         }
-        Path spec = storageRoot.resolve(run.getSpec()).normalize();
+        Path spec = StorageRoot.resolve(storageRoot, run.getSpec());
         String sha = sha256(spec);
         if (!run.getSpecSha256().isEmpty() && !run.getSpecSha256().equals(sha)) {
             throw new IllegalArgumentException("spec " + spec + " on this node differs from the coordinator's (SHA-256 "
@@ -117,6 +117,7 @@ final class NodeData implements AutoCloseable {
     }
 
     static String sha256(Path file) {
+        dev.nps.storage.InputFiles.requireRegularFile(file, "spec");
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
         } catch (IOException e) {

@@ -62,20 +62,37 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
 
     /** Reads {@code file}; a missing file or a bad value fails with one line naming it. */
     public static NodeSettings load(Path file) {
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file)) {
             throw new IllegalArgumentException("node config " + file + " does not exist");
         }
+        dev.nps.storage.InputFiles.requireRegularFile(file, "node config");
         try {
             Config c = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
             Path dir = file.toAbsolutePath().getParent();
             return fromConfig(c, dir);
         } catch (ConfigException e) {
             throw new IllegalArgumentException("node config " + file + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw e.getMessage() != null && e.getMessage().startsWith("unknown key")
+                    ? new IllegalArgumentException("node config " + file + ": " + e.getMessage(), e) : e;
         }
     }
 
     /** From a parsed config; relative paths resolve against {@code dir}. */
     public static NodeSettings fromConfig(Config file, Path dir) {
+        // A typo (seed = [...], storage_root = ...) would silently fall back to the default: refused instead.
+        if (file.hasPath("nps")) {
+            dev.nps.spec.ConfigKeys.unknownKey(file.getObject("nps"), dev.nps.spec.ConfigKeys.of("node"), "nps")
+                    .ifPresent(m -> { throw new IllegalArgumentException(m); });
+        }
+        if (file.hasPath("nps.node")) {
+            dev.nps.spec.ConfigKeys.unknownKey(file.getObject("nps.node"), NODE_KEYS, "nps.node")
+                    .ifPresent(m -> { throw new IllegalArgumentException(m); });
+            if (file.hasPath("nps.node.tls")) {
+                dev.nps.spec.ConfigKeys.unknownKey(file.getObject("nps.node.tls"), TLS_KEYS, "nps.node.tls")
+                        .ifPresent(m -> { throw new IllegalArgumentException(m); });
+            }
+        }
         Config c = file.withFallback(ConfigFactory.parseString(DEFAULTS)).getConfig("nps.node");
         List<Integer> gpus = new ArrayList<>();
         boolean noGpu = false;
@@ -94,6 +111,22 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
         return new NodeSettings(c.getString("host"), c.getInt("port"), c.getStringList("seeds"), c.getStringList("roles"),
                 dir.resolve(c.getString("storage-root")).normalize(), gpus, noGpu, c.getInt("cpu-slots"),
                 c.getDuration("stable-after"), tls, pekko);
+    }
+
+    private static final java.util.Set<String> NODE_KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "seeds", "roles",
+            "storage-root", "gpus", "cpu-slots", "stable-after", "tls");
+    private static final java.util.Set<String> TLS_KEYS = dev.nps.spec.ConfigKeys.of("enabled", "key-store", "trust-store", "password");
+
+    /**
+     * What {@code serve} needs beyond a valid file: at least one seed. With none, Pekko never joins
+     * anything and the node would wait in silence; the first node of a cluster lists itself.
+     */
+    public NodeSettings requireSeeds() {
+        if (seeds.isEmpty()) {
+            throw new IllegalArgumentException("nps.node.seeds is empty: list at least one seed HOST:PORT (the first node of a"
+                    + " cluster lists itself, e.g. seeds = [\"" + host + ":" + port + "\"])");
+        }
+        return this;
     }
 
     private static final String DEFAULTS = """

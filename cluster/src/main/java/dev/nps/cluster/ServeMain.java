@@ -19,17 +19,23 @@ public final class ServeMain {
         }
         NodeSettings settings;
         try {
-            settings = NodeSettings.load(Path.of(args[1]));
-        } catch (IllegalArgumentException e) {
+            settings = NodeSettings.load(Path.of(args[1])).requireSeeds();
+        } catch (IllegalArgumentException | dev.nps.storage.StorageException e) {
             System.err.println("nps: " + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
             System.exit(2);
             return;
         }
-        System.exit(serve(settings));
+        try {
+            System.exit(serve(settings));
+        } catch (IllegalArgumentException e) {
+            System.err.println("nps: " + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
+            System.exit(2);
+        }
     }
 
     /** Starts the node, prints one line once it is up, and blocks until its actor system ends. */
     public static int serve(NodeSettings settings) {
+        settings.requireSeeds();
         ClusterNode node = ClusterNode.start(settings);
         // Tests start nodes as child JVMs: with nps.exit-with-pid set, a node never outlives the JVM that started it.
         Long parent = Long.getLong("nps.exit-with-pid");
@@ -39,7 +45,14 @@ public final class ServeMain {
         }
         System.out.printf("nps serve: node %s joining %s%n", node.address(), settings.seeds());
         System.out.flush();
-        node.awaitUp(java.time.Duration.ofMinutes(10));
+        // No silent wait: while no seed answers, say so every 10 s (a node joins through any live seed, whenever it starts).
+        while (!node.awaitUp(java.time.Duration.ofSeconds(10))) {
+            if (node.system().getWhenTerminated().toCompletableFuture().isDone()) {
+                System.err.println("nps: node " + node.address() + " stopped before it joined");
+                return 1;
+            }
+            System.err.printf("nps serve: node %s still joining %s: no seed has answered yet%n", node.address(), settings.seeds());
+        }
         System.out.printf("nps serve: node %s up, roles %s, slots %s, storage root %s%n", node.address(),
                 settings.roles(), node.slots(), settings.storageRoot());
         System.out.flush();

@@ -74,4 +74,36 @@ class NodeSettingsTest {
         e = assertThrows(IllegalArgumentException.class, () -> NodeSettings.load(dir.resolve("missing.conf")));
         assertTrue(e.getMessage().endsWith("missing.conf does not exist"));
     }
+
+    @Test
+    void unknownKeysAreRefusedWithTheKeyMeant() throws Exception {
+        String m = assertThrows(IllegalArgumentException.class, () -> load("nps.node { seed = [\"127.0.0.1:2600\"] }")).getMessage();
+        assertTrue(m.contains("unknown key 'seed' in nps.node (did you mean 'seeds'?"), m);
+        m = assertThrows(IllegalArgumentException.class, () -> load("nps.node { storage_root = data }")).getMessage();
+        assertTrue(m.contains("did you mean 'storage-root'?"), m);
+        m = assertThrows(IllegalArgumentException.class, () -> load("nps.node.tls { enabld = true }")).getMessage();
+        assertTrue(m.contains("unknown key 'enabld' in nps.node.tls (did you mean 'enabled'?"), m);
+    }
+
+    @Test
+    void serveNeedsASeed() throws Exception {
+        NodeSettings s = load("nps.node { port = 2601, seeds = [] }");
+        String m = assertThrows(IllegalArgumentException.class, s::requireSeeds).getMessage();
+        assertTrue(m.startsWith("nps.node.seeds is empty") && m.contains("seeds = [\"127.0.0.1:2601\"]"), m);
+        assertThrows(IllegalArgumentException.class, () -> ServeMain.serve(s));
+        assertEquals(List.of("127.0.0.1:2601"), load("nps.node { port = 2601, seeds = [\"127.0.0.1:2601\"] }").requireSeeds().seeds());
+    }
+
+    @Test
+    void aPortInUseIsOneLineAtOnce() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            NodeSettings s = load("nps.node { port = " + port + ", seeds = [\"127.0.0.1:" + port + "\"], roles = [coordinator] }");
+            long t0 = System.nanoTime();
+            String m = assertThrows(IllegalArgumentException.class, () -> ClusterNode.start(s)).getMessage();
+            assertTrue(m.startsWith("cannot listen on 127.0.0.1:" + port + ": "), m);
+            assertTrue(!m.contains("\n"), m);
+            assertTrue(System.nanoTime() - t0 < 30_000_000_000L);
+        }
+    }
 }
