@@ -43,7 +43,7 @@ final class CompressCommand implements Callable<Integer> {
         };
         var config = search.config(keep);
         ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
             RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet), backend.runner());

@@ -6,6 +6,8 @@ import dev.nps.spec.ExperimentSpec;
 import dev.nps.workflow.CompressionWorkflow;
 import dev.nps.workflow.Experiment;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,7 +34,9 @@ final class DecompressCommand implements Callable<Integer> {
     public Integer call() {
         ExperimentSpec s = ExperimentSpec.load(spec != null ? spec : CompressionWorkflow.specOf(from));
         s.task(task);
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        List<Path> inputs = new ArrayList<>(s.inputs());
+        inputs.add(from);
+        OutputDirectory dir = OutputDirectory.prepare(out, inputs);
         try (Experiment ex = Experiment.load(s, dev.nps.evaluator.ScorerOptions.defaults(), dev.nps.storage.UnsharedPolicy.CARRY)) {
             RunResult r = CompressionWorkflow.decompress(from, task, ex, dir);
             System.out.printf(Locale.ROOT, "decompressed %s: test accuracy %.4f (normalized %.4f) -> %s%n", task,

@@ -31,7 +31,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         long t0 = System.nanoTime();
         ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (Experiment ex = runtime.loadExperiment(spec)) {
             List<Score> finetuned = Evaluations.finetunedScores(ex, Split.TEST, progress);

@@ -45,6 +45,19 @@ public final class Main {
             err.flush();
             return Errors.isBadInput(ex) ? EXIT_BAD_INPUT : EXIT_FAILURE;
         });
-        return cli.execute(args);
+        // A failed run leaves no empty output directory behind (OutputDirectory removes the ones it created).
+        return dev.nps.result.OutputDirectory.removingCreatedIfEmpty(() -> {
+            try {
+                return cli.execute(args);
+            } catch (Error e) {
+                // picocli passes Errors through: an OutOfMemoryError on the main thread still ends in one line.
+                err.println("nps: " + Errors.oneLine(e));
+                if (System.getenv("NPS_DEBUG") != null) {
+                    e.printStackTrace(err);
+                }
+                err.flush();
+                return EXIT_FAILURE;
+            }
+        });
     }
 }

@@ -86,7 +86,7 @@ final class MergeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--keep applies to ties and dare only");
         }
         ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (Experiment ex = runtime.loadExperiment(spec)) {
             RunResult r = MergeWorkflow.run(ex, req, dir, progress);
@@ -113,7 +113,7 @@ final class MergeCommand implements Callable<Integer> {
         List<Double> keeps = keeps();
         var config = search.config(keeps.getFirst()).withSignElection(signElection);
         ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
             RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, !noBaselines, dir, progress,
@@ -155,7 +155,7 @@ final class MergeCommand implements Callable<Integer> {
         List<Double> keeps = keeps();
         var config = search.config(keeps.getFirst());
         ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
             RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet),

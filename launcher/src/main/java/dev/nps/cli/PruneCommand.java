@@ -37,7 +37,7 @@ final class PruneCommand implements Callable<Integer> {
         var config = search.config(keep);
         ExperimentSpec spec = runtime.loadSpec();
         spec.task(task);
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
             RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet), backend.runner());

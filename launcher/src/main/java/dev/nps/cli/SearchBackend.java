@@ -15,7 +15,8 @@ import java.util.List;
  * cluster's sharded entities; it leaves when closed).
  */
 final class SearchBackend implements AutoCloseable {
-    private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
+    /** How long --cluster waits for a seed to answer before it gives up (README, "Cluster"). */
+    static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration SLOTS_TIMEOUT = Duration.ofSeconds(60);
 
     private final ClusterNode node;
@@ -42,12 +43,16 @@ final class SearchBackend implements AutoCloseable {
         } else {
             settings = NodeSettings.client("127.0.0.1", search.cluster, Path.of("").toAbsolutePath());
         }
-        ClusterNode node = ClusterNode.start(settings);
+        requireResolvable(search.cluster);
+        // Until it has joined, this node's Pekko stays quiet: an unreachable seed is reported below in one line,
+        // not as Pekko's association and join-retry warnings.
+        ClusterNode node = ClusterNode.start(settings, com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = ERROR"));
         try {
             if (!node.awaitUp(JOIN_TIMEOUT)) {
                 throw new IllegalArgumentException("could not join the cluster at " + search.cluster + " within "
                         + JOIN_TIMEOUT.toSeconds() + " s (is `nps serve` running there?)");
             }
+            ClusterNode.setLogLevel(node.system(), org.apache.pekko.event.Logging.WarningLevel());
             if (!node.awaitSlots(1, SLOTS_TIMEOUT)) {
                 throw new IllegalArgumentException("the cluster at " + search.cluster + " has no evaluator slots after "
                         + SLOTS_TIMEOUT.toSeconds() + " s");
@@ -60,6 +65,16 @@ final class SearchBackend implements AutoCloseable {
         } catch (RuntimeException e) {
             node.close();
             throw e;
+        }
+    }
+
+    /** An unknown host fails at once, not after the join timeout. */
+    private static void requireResolvable(String hostPort) {
+        String host = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        try {
+            java.net.InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve the host of --cluster " + hostPort + ": unknown host '" + host + "'");
         }
     }
 

@@ -39,7 +39,7 @@ final class TransferCommand implements Callable<Integer> {
         var config = search.config(keep);
         ExperimentSpec spec = runtime.loadSpec();
         spec.task(task);
-        OutputDirectory dir = OutputDirectory.prepare(out);
+        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
             RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet),

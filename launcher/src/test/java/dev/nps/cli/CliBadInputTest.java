@@ -38,6 +38,14 @@ class CliBadInputTest {
     }
 
     private void assertBadInput(String expectedFragment, String... args) {
+        boolean outExisted = Files.exists(out);
+        assertRefused(expectedFragment, args);
+        assertTrue(CliFixture.holdsNoFile(out), "no output file may be left behind");
+        assertTrue(outExisted || !Files.exists(out), "a failed run leaves no output folder it created");
+    }
+
+    /** Exit 2 and one line naming the problem (for an --out that already holds files: the inputs). */
+    private void assertRefused(String expectedFragment, String... args) {
         CliFixture.Run r = CliFixture.run(args);
         String err = r.err().strip();
         assertEquals(2, r.exitCode(), "exit code; stderr: " + err);
@@ -45,7 +53,6 @@ class CliBadInputTest {
         assertTrue(err.startsWith("nps: "), err);
         assertTrue(err.toLowerCase().contains(expectedFragment.toLowerCase()),
                 "expected '" + expectedFragment + "' in: " + err);
-        assertTrue(CliFixture.holdsNoFile(out), "no output file may be left behind");
     }
 
     private String[] merge(String... extra) {
@@ -242,5 +249,152 @@ class CliBadInputTest {
                 "identity", "--node-config", tmp.resolve("node.conf").toString(), "--out", out.toString());
         assertBadInput("expected HOST:PORT, got 'nohost'", "prune", "-q", "--spec", spec.toString(), "--task", "identity",
                 "--cluster", "nohost", "--out", out.toString());
+    }
+
+    // --- silent wrong results ---
+
+    private void writeIntegerTensor(Path checkpoint, String tensor) {
+        var tensors = new java.util.TreeMap<String, FloatTensor>();
+        try (var c = dev.nps.storage.Checkpoint.open(checkpoint)) {
+            tensors.putAll(c.readAllFloats().asMap());
+        }
+        var w = new SafetensorsWriter();
+        tensors.forEach((name, t) -> {
+            if (name.equals(tensor)) {
+                w.addLongs(name, t.shape(), new long[t.size()]);
+            } else {
+                w.add(name, t, DType.F32);
+            }
+        });
+        w.write(checkpoint);
+    }
+
+    @Test
+    void integerTensorWhereTheBaseIsFloatIsRefusedByEvalAndMergeAlike() {
+        writeIntegerTensor(digits("tasks/rot90.safetensors"), "fc2.weight");
+        String expected = "dtype mismatch for 'fc2.weight': base F32 vs fine-tuned I64";
+        assertBadInput(expected, "eval", "-q", "--spec", spec.toString(), "--out", out.toString());
+        assertBadInput(expected, merge());
+        // An integer in the base where the fine-tuned model has a float is the same fault.
+        writeIntegerTensor(digits("base.safetensors"), "fc1.bias");
+        assertBadInput("dtype mismatch for 'fc1.bias': base I64 vs fine-tuned F32", "eval", "-q", "--spec", spec.toString(),
+                "--out", out.toString());
+    }
+
+    @Test
+    void anOutputMayNeverReplaceAnInput() throws IOException {
+        byte[] graph = Files.readAllBytes(digits("model.onnx"));
+        out = spec.getParent();
+        assertRefused("must never replace an input", merge());
+        assertRefused("must never replace an input", "eval", "-q", "--spec", spec.toString(), "--out", out.toString());
+        out = digits("tasks");
+        assertRefused("holds the input", merge());
+        out = digits("data");
+        assertRefused("holds the input", "prune", "-q", "--spec", spec.toString(), "--task", "identity", "--out", out.toString());
+        assertTrue(java.util.Arrays.equals(graph, Files.readAllBytes(digits("model.onnx"))));
+    }
+
+    @Test
+    void unknownSpecKeysAreRefusedWithADidYouMean() throws IOException {
+        String original = Files.readString(spec);
+        Files.writeString(spec, original + "\nbatch_size = 0\n");
+        assertBadInput("unknown key 'batch_size' in the spec (did you mean 'batch-size'?", merge());
+        Files.writeString(spec, original.replaceFirst("output = logits", "outptu = logits, output = logits"));
+        assertBadInput("unknown key 'outptu' in tasks[0] (did you mean 'output'?", merge());
+    }
+
+    @Test
+    void nonFiniteCalibrationOrTestInputsAreRefusedNamingFileAndTensor() {
+        float[] x = new float[4 * 64];
+        java.util.Arrays.fill(x, Float.NaN);
+        new SafetensorsWriter().addFloats("x", new long[] {4, 64}, x, DType.F32)
+                .addLongs("labels", new long[] {4}, new long[] {1, 2, 3, 4}).write(digits("data/rot180-calib.safetensors"));
+        assertBadInput("input 'x' in " + digits("data/rot180-calib.safetensors") + " has non-finite value NaN at sample 0", merge());
+        copyBack("data/rot180-calib.safetensors");
+        x = new float[4 * 64];
+        x[2 * 64 + 5] = Float.NEGATIVE_INFINITY;
+        new SafetensorsWriter().addFloats("x", new long[] {4, 64}, x, DType.F16)
+                .addLongs("labels", new long[] {4}, new long[] {1, 2, 3, 4}).write(digits("data/invert-test.safetensors"));
+        assertBadInput("has non-finite value -Infinity at sample 2", "eval", "-q", "--spec", spec.toString(), "--out", out.toString());
+    }
+
+    private void copyBack(String relative) {
+        try {
+            Files.copy(CliFixture.DIGITS.resolve(relative), digits(relative), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    // --- hangs ---
+
+    @Test
+    void inputsThatAreNotRegularFilesAreRefusedWithoutBlocking() throws Exception {
+        Path fifo = digits("data/pipe.safetensors");
+        Process p = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0, "mkfifo not available");
+        String text = Files.readString(spec);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> {
+            Files.writeString(spec, text.replace("data/identity-calib.safetensors", "data/pipe.safetensors"));
+            assertBadInput("FIFO", merge());
+            Files.writeString(spec, text.replace("graph = model.onnx", "graph = /dev/zero"));
+            assertBadInput("character device", merge());
+            Files.writeString(spec, text.replace("data/identity-test.safetensors", "data"));
+            assertBadInput("is a directory, expected a file", merge());
+            assertBadInput("FIFO", "inspect", fifo.toString());
+        });
+    }
+
+    @Test
+    void serveWithNoSeedIsRefusedAtConfigLoad() throws IOException {
+        Path conf = Files.writeString(tmp.resolve("node.conf"), "nps.node { port = " + freePort() + ", seeds = [] }");
+        assertBadInput("nps.node.seeds is empty", "serve", "--config", conf.toString());
+        Files.writeString(conf, "nps.node { seed = [\"127.0.0.1:2552\"] }");
+        assertBadInput("unknown key 'seed' in nps.node (did you mean 'seeds'?", "serve", "--config", conf.toString());
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    // --- wrong exit codes ---
+
+    @Test
+    void servingOnAPortInUseIsOneLineExitTwo() throws IOException {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Path conf = Files.writeString(tmp.resolve("node.conf"),
+                    "nps.node { port = " + port + ", seeds = [\"127.0.0.1:" + port + "\"], roles = [coordinator] }");
+            assertBadInput("cannot listen on 127.0.0.1:" + port, "serve", "--config", conf.toString());
+        }
+    }
+
+    @Test
+    void aClusterThatDoesNotAnswerIsOneLineWithinTheDocumentedTime() throws IOException {
+        long t0 = System.nanoTime();
+        assertBadInput("could not join the cluster at 127.0.0.1:", "prune", "-q", "--spec", spec.toString(), "--task", "identity",
+                "--cluster", "127.0.0.1:" + freePort(), "--out", out.toString());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds < SearchBackend.JOIN_TIMEOUT.toSeconds() + 15, "took " + seconds + " s");
+        assertBadInput("cannot resolve the host of --cluster", "prune", "-q", "--spec", spec.toString(), "--task", "identity",
+                "--cluster", "no-such-host.invalid:2552", "--out", out.toString());
+    }
+
+    @Test
+    void aDecompressManifestMissingAKeyOrLeavingItsFolderIsOneLine() throws IOException {
+        Path packed = Files.createDirectories(tmp.resolve("packed"));
+        Files.writeString(packed.resolve("base.safetensors"), "x");
+        Files.writeString(tmp.resolve("secret"), "x");
+        Path manifest = packed.resolve("compressed.json");
+        Files.writeString(manifest, "{\"spec\": \"" + spec + "\", \"base\": \"base.safetensors\"}");
+        assertBadInput("missing key 'tasks'", "decompress", "--from", packed.toString(), "--task", "rot90", "--out", out.toString());
+        Files.writeString(manifest, "{\"base\": \"base.safetensors\", \"tasks\": {}}");
+        assertBadInput("missing key 'spec'", "decompress", "--from", packed.toString(), "--task", "rot90", "--out", out.toString());
+        Files.writeString(manifest, "{\"spec\": \"" + spec + "\", \"base\": \"../secret\", \"tasks\": {}}");
+        assertBadInput("leaves the directory", "decompress", "--from", packed.toString(), "--task", "rot90", "--out", out.toString());
+        Files.writeString(manifest, "{\"spec\": \"" + spec + "\", \"base\": \"base.safetensors\", \"tasks\": {\"rot90\": {\"file\": \"/etc/passwd\"}}}");
+        assertBadInput("leaves the directory", "decompress", "--from", packed.toString(), "--task", "rot90", "--out", out.toString());
     }
 }

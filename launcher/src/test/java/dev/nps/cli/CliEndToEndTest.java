@@ -129,6 +129,70 @@ class CliEndToEndTest {
         assertTrue(packedReport.contains("data-plot=\"fitness\" data-series=\"" + TASKS.size() + "\""));
         assertEquals(TASKS.size(), packedReport.split("data-plot=\"parameters\"", -1).length - 1);
         assertTrue(Files.readString(restored.resolve("report.html")).contains("<td class=\"key\">rot90</td>"));
+        // Each .npsv is bound to its task and its base: a swapped file or base is refused, not rebuilt wrong.
+        Files.copy(packed.resolve("tasks/rot90.npsv"), packed.resolve("tasks/identity.npsv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path again = tmp.resolve("again");
+        r = CliFixture.run("decompress", "--from", packed.toString(), "--task", "identity", "--out", again.toString());
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("holds task 'rot90', not 'identity'"), r.err());
+        assertTrue(!Files.exists(again), "a failed run leaves no output folder");
+        CliFixture.editCheckpoint(packed.resolve("base.safetensors"), t -> t.get("fc1.bias").data()[0] += 1);
+        r = CliFixture.run("decompress", "--from", packed.toString(), "--task", "rot90", "--out", again.toString());
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("was made from a base with SHA-256"), r.err());
+        // The output may not be the compressed folder itself (it would replace base.safetensors).
+        r = CliFixture.run("decompress", "--from", packed.toString(), "--task", "rot90", "--out", packed.toString());
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("must never replace an input"), r.err());
+    }
+
+    /** README: a sharded checkpoint directory is a valid base, and gives the same merge as the single file. */
+    @Test
+    void aShardedCheckpointDirectoryWorksAsTheBase() throws IOException {
+        Path copy = CliFixture.copyDigits(Files.createDirectories(tmp.resolve("digits")));
+        Path dir = copy.getParent();
+        Path sharded = Files.createDirectories(dir.resolve("base-sharded"));
+        var first = new java.util.TreeMap<String, dev.nps.storage.FloatTensor>();
+        var second = new java.util.TreeMap<String, dev.nps.storage.FloatTensor>();
+        StringBuilder map = new StringBuilder();
+        try (Checkpoint c = Checkpoint.open(dir.resolve("base.safetensors"))) {
+            for (String name : c.names()) {
+                boolean one = name.startsWith("fc1");
+                (one ? first : second).put(name, new dev.nps.storage.FloatTensor(c.info(name).shape(), c.readFloats(name)));
+                map.append(map.isEmpty() ? "" : ",").append('"').append(name).append("\":\"")
+                        .append(one ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors").append('"');
+            }
+        }
+        new dev.nps.storage.safetensors.SafetensorsWriter().addAll(new dev.nps.storage.ParameterSet(first), dev.nps.storage.DType.F32)
+                .write(sharded.resolve("model-00001-of-00002.safetensors"));
+        new dev.nps.storage.safetensors.SafetensorsWriter().addAll(new dev.nps.storage.ParameterSet(second), dev.nps.storage.DType.F32)
+                .write(sharded.resolve("model-00002-of-00002.safetensors"));
+        Files.writeString(sharded.resolve("model.safetensors.index.json"), "{\"metadata\": {}, \"weight_map\": {" + map + "}}");
+        Files.writeString(copy, Files.readString(copy).replace("base = base.safetensors", "base = base-sharded"));
+        CliFixture.Run r = CliFixture.run("merge", "-q", "--spec", copy.toString(), "--method", "ta", "--lambda", "0.3",
+                "--out", tmp.resolve("sharded-out").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        r = CliFixture.run("merge", "-q", "--spec", SPEC.toString(), "--method", "ta", "--lambda", "0.3", "--out", tmp.resolve("file-out").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(read(tmp.resolve("file-out/result.json")).get("tasks"), read(tmp.resolve("sharded-out/result.json")).get("tasks"));
+    }
+
+    /** README: --unshared carry keeps the base value of a tensor one fine-tuned checkpoint lacks, in merge and eval alike. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ta", "ties", "nps"})
+    void unsharedCarryKeepsTheBaseValueInMerge(String method) throws IOException {
+        Path copy = CliFixture.copyDigits(Files.createDirectories(tmp.resolve("digits")));
+        CliFixture.editCheckpoint(copy.getParent().resolve("tasks/flip_lr.safetensors"), t -> t.remove("fc2.bias"));
+        List<String> args = new java.util.ArrayList<>(List.of("merge", "-q", "--spec", copy.toString(), "--unshared", "carry",
+                "--method", method, "--out", tmp.resolve("carry").toString()));
+        if (method.equals("nps")) {
+            args.addAll(List.of("--keep", "0.1", "--generations", "2", "--no-baselines", "--no-control"));
+        }
+        CliFixture.Run r = CliFixture.run(args.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(read(tmp.resolve("carry/result.json")).get("tasks").get("flip_lr").get("accuracy").asDouble() > 0.1);
+        r = CliFixture.run("eval", "-q", "--spec", copy.toString(), "--unshared", "carry", "--out", tmp.resolve("eval").toString());
+        assertEquals(0, r.exitCode(), r.err());
     }
 
     @Test
