@@ -2,6 +2,7 @@ package dev.nps.cluster;
 
 import dev.nps.coordinator.NpsSearch;
 import dev.nps.coordinator.SearchConfig;
+import dev.nps.coordinator.SearchCompletion;
 import dev.nps.coordinator.SearchException;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.SearchResult;
@@ -18,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -133,18 +133,7 @@ public final class ClusterSearch implements SearchRunner {
         // The coordinator stops itself once the result is in (or the search failed); the host then stops too.
         node.system().systemActorOf(host, "search-" + run, Props.empty());
         // A node downed by the split-brain resolver (on the minority side of a partition) shuts down: say so.
-        node.system().getWhenTerminated().thenRun(() -> result.completeExceptionally(
-                new SearchException("this node left the cluster before the search ended (downed or stopped); rerun with the same seed")));
-        try {
-            return result.get(); // interruptible, unlike join: a test timeout or Ctrl-C ends the wait
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new SearchException("search failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SearchException("interrupted while the search ran", e);
-        }
+        return SearchCompletion.await(result, node.system(),
+                "this node left the cluster before the search ended (downed or stopped); rerun with the same seed");
     }
 }

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -80,16 +79,10 @@ public final class NpsSearch {
         });
         ActorSystem<Void> system = ActorSystem.create(guardian, "nps-search",
                 pekkoOverrides.withFallback(pekkoConfig(config.evaluators())).withFallback(ConfigFactory.load()));
-        // Whatever stops the actor system (a fatal error on one of Pekko's own threads terminates it) ends the wait.
-        system.getWhenTerminated().thenRun(() -> result.completeExceptionally(new SearchException(
-                "the search's actor system stopped before the search ended (a fatal error on one of its threads)")));
         try {
-            return result.join().withEvaluatorCost(data.cost().snapshot());
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new SearchException("search failed: " + e.getCause(), e.getCause());
+            return SearchCompletion.await(result, system,
+                    "the search's actor system stopped before the search ended (a fatal error on one of its threads)")
+                    .withEvaluatorCost(data.cost().snapshot());
         } finally {
             system.terminate();
             try {
