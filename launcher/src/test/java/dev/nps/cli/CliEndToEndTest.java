@@ -146,6 +146,22 @@ class CliEndToEndTest {
         assertTrue(r.err().contains("must never replace an input"), r.err());
     }
 
+    /** A killed run's hidden temp files are removed by the next run into that folder; the journal and other files stay. */
+    @Test
+    void theNextRunRemovesStaleTempFilesButNotTheJournal() throws IOException {
+        Path out = Files.createDirectories(tmp.resolve("rerun"));
+        Path stale = Files.writeString(out.resolve(".model.onnx.0123456789abcdef.tmp"), "half-written");
+        Path journal = Files.writeString(Files.createDirectories(out.resolve(".nps-journal")).resolve(".log.0123456789abcdef.tmp"), "j");
+        Path mine = Files.writeString(out.resolve("notes.txt"), "mine");
+        CliFixture.Run r = CliFixture.run("merge", "-q", "--spec", SPEC.toString(), "--method", "ta", "--lambda", "0.3", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(!Files.exists(stale));
+        assertTrue(Files.exists(journal) && Files.exists(mine));
+        try (var files = Files.list(out)) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")));
+        }
+    }
+
     /** README: a sharded checkpoint directory is a valid base, and gives the same merge as the single file. */
     @Test
     void aShardedCheckpointDirectoryWorksAsTheBase() throws IOException {
