@@ -65,6 +65,6 @@ final class FatalErrorGuard<T> extends BehaviorInterceptor<T, T> {
     static SearchException stopped(Throwable e, String actor) {
         String msg = e.getMessage() == null ? "" : ": " + e.getMessage().replaceAll("\\s*\\R\\s*", " ");
         return new SearchException("search stopped by a fatal error in " + actor + ": " + e.getClass().getSimpleName() + msg
-                + (e instanceof OutOfMemoryError ? " (give the JVM more memory, e.g. JAVA_OPTS=-Xmx..., or use fewer evaluators)" : ""), e);
+                + (e instanceof OutOfMemoryError ? " (give the JVM more memory, e.g. NPS_JAVA_OPTS=-Xmx16g for ./nps, or use fewer evaluators)" : ""), e);
     }
 }
