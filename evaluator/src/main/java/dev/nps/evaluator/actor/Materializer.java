@@ -14,7 +14,9 @@ import java.util.TreeMap;
  * lambda_t * scale_t[s] * mask_t ⊙ tau_t, in one pass over each task vector and into buffers
  * allocated once: {@link #materialize} always returns the same {@link ParameterSet}, whose
  * arrays it overwrites. Callers copy it out (ModelScorer.load does) before the next call.
- * Contributions are added in the spec's task order, each rounded to float32 once.
+ * Contributions are added in the spec's task order, each rounded to float32 once. Where the
+ * node holds a task's {@link dev.nps.storage.subspace.RankedEntries}, only its kept entries are
+ * touched (a copy of the base plus scatter-adds), bit-identical to the one pass over every entry.
  *
  * <p>Not thread-safe: one per evaluator.
  */
@@ -72,7 +74,8 @@ public final class Materializer {
             TaskMask tm = spec.getTasks(i);
             double[] scales = tm.getScalesCount() == 0 ? null
                     : tm.getScalesList().stream().mapToDouble(Double::doubleValue).toArray();
-            masks[i].addMasked(taskOut[tm.getTask()], tauFlat[tm.getTask()], tm.getLambda(), scales);
+            masks[i].addMasked(taskOut[tm.getTask()], tauFlat[tm.getTask()], tm.getLambda(), scales,
+                    data.ranked().get(tm.getTask()));
         }
         return view;
     }

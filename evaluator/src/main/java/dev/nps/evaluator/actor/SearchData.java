@@ -3,6 +3,7 @@ package dev.nps.evaluator.actor;
 import dev.nps.evaluator.Dataset;
 import dev.nps.evaluator.ModelScorer;
 import dev.nps.storage.ParameterSet;
+import dev.nps.storage.subspace.RankedEntries;
 import dev.nps.storage.subspace.SubspacePartition;
 import java.util.List;
 import java.util.Map;
@@ -19,14 +20,30 @@ import java.util.TreeMap;
  * @param partitions task index to its subspace partition (tasks a candidate may contain)
  * @param evalTasks  task index to its calibration data (tasks a candidate is scored on)
  * @param cost       where the node's evaluators spend their time (filled during the search)
+ * @param ranked     task index to the ranked entries of its task vector under its partition, where
+ *                   small enough ({@link RankedEntries}): the materializer's fast path
  */
 public record SearchData(ParameterSet base, List<ParameterSet> taus, ParameterSet carried, ModelScorer scorer,
                          Map<Integer, SubspacePartition> partitions, Map<Integer, EvalTask> evalTasks,
-                         EvaluatorCost cost) {
+                         EvaluatorCost cost, Map<Integer, RankedEntries> ranked) {
 
     public SearchData(ParameterSet base, List<ParameterSet> taus, ParameterSet carried, ModelScorer scorer,
                       Map<Integer, SubspacePartition> partitions, Map<Integer, EvalTask> evalTasks) {
-        this(base, taus, carried, scorer, partitions, evalTasks, new EvaluatorCost());
+        this(base, taus, carried, scorer, partitions, evalTasks, new EvaluatorCost(), rank(taus, partitions));
+    }
+
+    /** Built once per node and search, shared by its evaluators. */
+    private static Map<Integer, RankedEntries> rank(List<ParameterSet> taus, Map<Integer, SubspacePartition> partitions) {
+        Map<Integer, RankedEntries> ranked = new TreeMap<>();
+        partitions.forEach((t, p) -> {
+            if (t >= 0 && t < taus.size() && p.size() == taus.get(t).elementCount()) { // else the constructor refuses
+                RankedEntries r = RankedEntries.build(p, taus.get(t).flatView());
+                if (r != null) {
+                    ranked.put(t, r);
+                }
+            }
+        });
+        return ranked;
     }
 
     /** A scored task: its calibration batches and the graph output that answers it. */
@@ -37,6 +54,7 @@ public record SearchData(ParameterSet base, List<ParameterSet> taus, ParameterSe
         taus = List.copyOf(taus);
         partitions = java.util.Collections.unmodifiableMap(new TreeMap<>(partitions));
         evalTasks = java.util.Collections.unmodifiableMap(new TreeMap<>(evalTasks));
+        ranked = java.util.Collections.unmodifiableMap(new TreeMap<>(ranked));
         if (evalTasks.isEmpty()) {
             throw new IllegalArgumentException("a search needs at least one task to score candidates on");
         }

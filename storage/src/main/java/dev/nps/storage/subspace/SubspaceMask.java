@@ -22,7 +22,7 @@ public record SubspaceMask(float[] lowerBounds, float[] thresholds, long[] ties,
     }
 
     /**
-     * out += lambda * scale[s] * tau over the kept entries, in one pass over the flattened task
+     * The scalar reference: out += lambda * scale[s] * tau over the kept entries, in one pass over the flattened task
      * vector. {@code scales} has one factor per subspace 0..M (null means all 1).
      */
     public void addMasked(float[][] out, float[][] tau, double lambda, double[] scales) {
@@ -41,6 +41,19 @@ public record SubspaceMask(float[] lowerBounds, float[] thresholds, long[] ties,
                     dst[i] = (float) (dst[i] + f * v);
                 }
             }
+        }
+    }
+
+    /**
+     * The same as {@link #addMasked(float[][], float[][], double, double[])}, bit for bit, through
+     * {@code ranked} (the {@link RankedEntries} of {@code tau}, or null) where it covers this mask:
+     * O(kept) instead of a pass over every entry.
+     */
+    public void addMasked(float[][] out, float[][] tau, double lambda, double[] scales, RankedEntries ranked) {
+        if (ranked != null && ranked.covers(this)) {
+            ranked.addMasked(this, out, tau, lambda, scales);
+        } else {
+            addMasked(out, tau, lambda, scales);
         }
     }
 

@@ -107,6 +107,11 @@ public final class SubspacePartition {
         return start[s + 1] - start[s];
     }
 
+    /** The c-th largest magnitude of subspace s (1 <= c <= its size). */
+    float largest(int s, int c) {
+        return sorted[start[s + 1] - c];
+    }
+
     /** Lower magnitude bound of each subspace 0..M (a copy). */
     public float[] lowerBounds() {
         return lowerBounds.clone();
