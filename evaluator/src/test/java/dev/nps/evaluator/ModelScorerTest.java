@@ -79,8 +79,8 @@ class ModelScorerTest {
 
     /**
      * ONNX Runtime folds nodes over initializers alone (here Transpose(W)) from the graph's own
-     * values before SessionOptions.addInitializer replaces them; REBUILD must still score the
-     * candidate's weights, not the graph's.
+     * values; SessionOptions.addInitializer would replace them too late. REBUILD builds from the
+     * written graph's bytes, so folding reads the candidate's weights with no special case.
      */
     @ParameterizedTest
     @EnumSource(value = FeedMode.class, names = {"INPUTS", "REBUILD"})
