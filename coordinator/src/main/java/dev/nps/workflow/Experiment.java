@@ -77,8 +77,17 @@ public final class Experiment implements AutoCloseable {
         }
         TreeSet<String> parameterNames = new TreeSet<>(base.names());
         parameterNames.addAll(carried.keySet());
-        ModelScorer scorer = ModelScorer.open(spec.graph(), parameterNames, options);
-        Experiment ex = new Experiment(spec, base, List.copyOf(taus), new ParameterSet(carried), scorer);
+        // The feed-mode guard: the first task's fine-tuned model on one calibration batch, through the feed
+        // mode and through the graph as written (an explicit mode that disagrees is refused, AUTO falls back).
+        ParameterSet carriedSet = new ParameterSet(carried);
+        TaskSpec first = spec.tasks().get(0);
+        ModelScorer scorer;
+        try (Dataset probeData = Dataset.open(first.calibration(), spec.batchSize())) {
+            ParameterSet probe = complete(base.plusScaled(taus.get(0).tau(), 1.0), carriedSet);
+            scorer = ModelScorer.openChecked(spec.graph(), parameterNames, options,
+                    new ModelScorer.Probe(first.checkpoint().toString(), probe, probeData, first.output()));
+        }
+        Experiment ex = new Experiment(spec, base, List.copyOf(taus), carriedSet, scorer);
         try {
             // Bad data fails now, not after a search has run for an hour.
             for (int t = 0; t < ex.taskCount(); t++) {
@@ -132,6 +141,10 @@ public final class Experiment implements AutoCloseable {
 
     /** Adds the carried (fine-tuned-only) parameters to a model built over the base's names. */
     public ParameterSet complete(ParameterSet theta) {
+        return complete(theta, carried);
+    }
+
+    private static ParameterSet complete(ParameterSet theta, ParameterSet carried) {
         if (carried.names().isEmpty()) {
             return theta;
         }

@@ -184,6 +184,7 @@ public final class ModelScorer implements AutoCloseable {
      * serialized and built anew), and compares the logits of {@code output}.
      */
     public Agreement checkAgainstWritten(ParameterSet params, Dataset data, String output) {
+        checkBinding(data, output);
         float[] got;
         try (ScoringSession s = load(params)) {
             got = s.logits(data, 0, output);
