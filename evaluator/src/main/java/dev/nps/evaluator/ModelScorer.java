@@ -45,6 +45,7 @@ public final class ModelScorer implements AutoCloseable {
     private final WrittenGraph written;                 // REBUILD mode only
     private final ArrayDeque<WeightSlot> idle = new ArrayDeque<>();
     private boolean closed;                             // guarded by idle
+    private volatile Agreement guard;                   // set by openChecked
     private final java.util.concurrent.atomic.AtomicInteger liveSlots = new java.util.concurrent.atomic.AtomicInteger();
 
     private ModelScorer(Path graph, ScorerOptions options, Map<String, long[]> parameterShapes,
@@ -269,6 +270,7 @@ public final class ModelScorer implements AutoCloseable {
                 throw e;
             }
             if (a.agrees()) {
+                s.guard = a;
                 return s;
             }
             s.close();
@@ -382,6 +384,11 @@ public final class ModelScorer implements AutoCloseable {
     /** Path of the graph as given to {@link #open}. */
     public Path graph() {
         return graph;
+    }
+
+    /** What the feed-mode guard measured when {@link #openChecked} opened this scorer; null otherwise. */
+    public Agreement guard() {
+        return guard;
     }
 
     /** The feed mode in use (AUTO resolved). */
