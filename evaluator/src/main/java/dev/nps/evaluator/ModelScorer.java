@@ -48,12 +48,12 @@ public final class ModelScorer implements AutoCloseable {
     private volatile Agreement guard;                   // set by openChecked
     private final java.util.concurrent.atomic.AtomicInteger liveSlots = new java.util.concurrent.atomic.AtomicInteger();
 
-    private ModelScorer(Path graph, ScorerOptions options, Map<String, long[]> parameterShapes,
+    private ModelScorer(Path graph, ScorerOptions options, FeedMode mode, Map<String, long[]> parameterShapes,
                         Map<String, TensorInfo> dataInputs, Map<String, TensorInfo> outputs, OrtSession shared,
                         WrittenGraph written) {
         this.graph = graph;
         this.options = options;
-        this.mode = options.resolveFeedMode(parameterBytes(parameterShapes));
+        this.mode = mode;
         this.parameterShapes = parameterShapes;
         this.dataInputs = dataInputs;
         this.outputs = outputs;
@@ -89,7 +89,7 @@ public final class ModelScorer implements AutoCloseable {
         // IR < 4 graphs also declare initializers as inputs; those keep their values and are not fed.
         Set<String> initializerNames = new TreeSet<>();
         model.initializers().forEach(i -> initializerNames.add(i.name()));
-        FeedMode mode = options.resolveFeedMode(parameterBytes(shapes));
+        FeedMode mode = options.resolveFeedMode(model.hasExternalData());
         WrittenGraph written = null;
         OrtSession session = null;
         try (SessionOptions so = sessionOptions(options, onnxGraph)) {
@@ -115,7 +115,7 @@ public final class ModelScorer implements AutoCloseable {
             Map<String, TensorInfo> inputs = tensorInfos(session.getInputInfo(), onnxGraph);
             inputs.keySet().removeAll(initializerNames);
             Map<String, TensorInfo> outs = tensorInfos(session.getOutputInfo(), onnxGraph);
-            ModelScorer scorer = new ModelScorer(onnxGraph, options, Collections.unmodifiableMap(shapes),
+            ModelScorer scorer = new ModelScorer(onnxGraph, options, mode, Collections.unmodifiableMap(shapes),
                     Collections.unmodifiableMap(inputs), Collections.unmodifiableMap(outs),
                     mode == FeedMode.INPUTS ? session : null, written);
             if (mode == FeedMode.REBUILD) {
@@ -433,14 +433,6 @@ public final class ModelScorer implements AutoCloseable {
             so.addConfigEntry("session.model_external_initializers_file_folder_path", dir.toString());
         }
         return so;
-    }
-
-    private static long parameterBytes(Map<String, long[]> shapes) {
-        long n = 0;
-        for (long[] shape : shapes.values()) {
-            n += dev.nps.storage.Shapes.elementCount(shape);
-        }
-        return n * Float.BYTES;
     }
 
     private static Map<String, TensorInfo> tensorInfos(Map<String, NodeInfo> infos, Path graph) {

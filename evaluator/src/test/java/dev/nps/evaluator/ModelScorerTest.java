@@ -137,15 +137,15 @@ class ModelScorerTest {
     }
 
     @Test
-    void autoPicksInputsForSmallCpuModelsAndRebuildOtherwise() {
+    void autoPicksInputsOnCpuAndRebuildOnCudaOrForExternalData() {
         try (ModelScorer scorer = ModelScorer.open(graph, Set.of("W", "b"), ScorerOptions.defaults())) {
             assertEquals(FeedMode.INPUTS, scorer.feedMode());
         }
         ScorerOptions auto = ScorerOptions.defaults();
-        assertEquals(FeedMode.INPUTS, auto.resolveFeedMode(ScorerOptions.AUTO_REBUILD_MIN_BYTES - 4));
-        assertEquals(FeedMode.REBUILD, auto.resolveFeedMode(ScorerOptions.AUTO_REBUILD_MIN_BYTES));
-        assertEquals(FeedMode.REBUILD, auto.withDevice(ScorerOptions.Device.CUDA, 0).resolveFeedMode(4));
-        assertEquals(FeedMode.INPUTS, auto.withFeedMode(FeedMode.INPUTS).resolveFeedMode(1L << 40));
+        assertEquals(FeedMode.INPUTS, auto.resolveFeedMode(false));
+        assertEquals(FeedMode.REBUILD, auto.resolveFeedMode(true));
+        assertEquals(FeedMode.REBUILD, auto.withDevice(ScorerOptions.Device.CUDA, 0).resolveFeedMode(false));
+        assertEquals(FeedMode.INPUTS, auto.withFeedMode(FeedMode.INPUTS).resolveFeedMode(false));
     }
 
     @Test
