@@ -9,7 +9,7 @@ package dev.nps.evaluator;
  * <p>The rule, calibrated once (BENCHMARKS.md, "Scoring at the machine's limit"): with neither count
  * given, one intra-op thread per evaluator and one evaluator per core, because batches are
  * independent work units and one thread per operator avoids ONNX Runtime's per-operator fork/join
- * (1 x 2 threads scored the medium MLP at 0.6-0.7x of 2 x 1 on 2 cores). A given count is kept and
+ * (on the medium MLP, 2 x 1 halved the lambda search's time against 1 x 1). A given count is kept and
  * the other fills the remaining cores. A command without a search (eval) has one session: all the
  * cores go to its intra-op threads. The batch size is the spec's: a different batch size may change
  * logits in the last bits (other GEMM blockings) and so a trajectory, hence it is never chosen here.
