@@ -132,9 +132,9 @@ public final class ModelScorer implements AutoCloseable {
     }
 
     /**
-     * Makes a candidate ready to score: copies its weights into native tensors and, in REBUILD
-     * mode, builds its session. {@code params} must hold exactly this scorer's parameters with
-     * the graph's shapes.
+     * Makes a candidate ready to score: INPUTS copies its weights into the native tensors fed with
+     * every batch; REBUILD copies them into the written graph's bytes and builds its session from
+     * those. {@code params} must hold exactly this scorer's parameters with the graph's shapes.
      */
     public ScoringSession load(ParameterSet params) {
         checkParameters(params);
