@@ -36,14 +36,14 @@ final class WrittenGraph {
 
     /** The template for {@code shapes} (float32 initializers of {@code model}), their values zeroed. */
     static WrittenGraph of(OnnxModel model, Map<String, long[]> shapes) {
-        long bytes = 0;
+        long parameterBytes = 0;
         for (long[] shape : shapes.values()) {
-            bytes += dev.nps.storage.Shapes.elementCount(shape) * Float.BYTES;
+            parameterBytes += dev.nps.storage.Shapes.elementCount(shape) * Float.BYTES;
         }
-        if (bytes > Integer.MAX_VALUE - (64L << 20)) {
+        if (parameterBytes > Integer.MAX_VALUE - (64L << 20)) {
             // One protobuf message cannot exceed 2 GiB; INPUTS feeds the weights beside the graph instead.
             throw new EvaluatorException("the REBUILD feed mode writes the whole graph into one ONNX protobuf, which holds at"
-                    + " most 2 GiB; these parameters take " + (bytes >> 20) + " MiB; use --feed inputs");
+                    + " most 2 GiB; these parameters take " + (parameterBytes >> 20) + " MiB; use --feed inputs");
         }
         Map<String, FloatTensor> zeros = new TreeMap<>();
         shapes.forEach((name, shape) -> zeros.put(name, new FloatTensor(shape,
