@@ -69,11 +69,14 @@ public final class ScoringCeilingBenchmark {
                     }));
                 }
                 double rate = 0;
-                for (Future<long[]> f : runs) {
-                    long[] r = f.get();
-                    rate += r[0] / (r[1] / 1e9);
+                try {
+                    for (Future<long[]> f : runs) {
+                        long[] r = f.get();
+                        rate += r[0] / (r[1] / 1e9);
+                    }
+                } finally {
+                    pool.shutdownNow(); // a failed session must not leave the JVM waiting on idle workers
                 }
-                pool.shutdown();
                 System.out.printf(Locale.ROOT, "batch %4d  evaluators %d x threads %d: %.0f samples/s%n", batch, evaluators, threads, rate);
             }
         }
