@@ -156,6 +156,13 @@ public final class NpsSearch {
             ParameterSet tau = setup.taus().get(t);
             long n = tau.elementCount();
             long keepCount = (long) Math.ceil(config.keep() * n);
+            long region = config.partition() == SubspacePartition.Kind.ALL ? n
+                    : Math.min(n, (long) Math.ceil(config.bandFactor() * keepCount));
+            if (config.subspaces() > region) {
+                throw new IllegalArgumentException("--subspaces " + config.subspaces() + " exceeds the " + region
+                        + " entries the searched region of task " + t + "'s vector holds (" + n + " entries, keep " + config.keep()
+                        + ", partition " + config.partition().name().toLowerCase(java.util.Locale.ROOT) + "); at most " + region);
+            }
             partitions.put(t, SubspacePartition.build(tau.flatView(), config.subspaces(), keepCount,
                     config.partition(), config.bandFactor()));
         }

@@ -90,6 +90,7 @@ public final class CompressionWorkflow {
         manifest.put("baseSha256", baseSha256);
         manifest.set("tasks", manifestTasks);
         out.write(MANIFEST, manifest.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ex.recordScoring(result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -127,6 +128,7 @@ public final class CompressionWorkflow {
         RunResult result = new RunResult("decompress", ex.spec().file().toString(), "nps", null, 1.0)
                 .tasks(List.of(new TaskResult(task, s.correct(), s.count(), s.value(), s.value() / ref.value())));
         result.section("outputs").put("safetensors", "model.safetensors").put("onnx", "model.onnx");
+        ex.recordScoring(result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }

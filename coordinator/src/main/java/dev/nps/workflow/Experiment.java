@@ -4,6 +4,7 @@ import dev.nps.evaluator.Dataset;
 import dev.nps.evaluator.ModelScorer;
 import dev.nps.evaluator.Score;
 import dev.nps.evaluator.ScorerOptions;
+import dev.nps.evaluator.ScoringPlan;
 import dev.nps.evaluator.ScoringSession;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.spec.ExperimentSpec.TaskSpec;
@@ -36,11 +37,13 @@ public final class Experiment implements AutoCloseable {
     private final List<TaskVector> taskVectors;
     private final ParameterSet carried;
     private final ModelScorer scorer;
+    private final ScoringPlan plan;
     private final Map<String, Dataset> datasets = new HashMap<>();
 
     private Experiment(ExperimentSpec spec, ParameterSet base, List<TaskVector> taskVectors, ParameterSet carried,
-                       ModelScorer scorer) {
+                       ModelScorer scorer, ScoringPlan plan) {
         this.spec = spec;
+        this.plan = plan;
         this.base = base;
         this.taskVectors = taskVectors;
         this.carried = carried;
@@ -48,6 +51,11 @@ public final class Experiment implements AutoCloseable {
     }
 
     public static Experiment load(ExperimentSpec spec, ScorerOptions options, UnsharedPolicy policy) {
+        return load(spec, options, policy, new ScoringPlan(1, options.intraOpThreads(), ScoringPlan.machineCores(), "given"));
+    }
+
+    /** As above; {@code plan} is how this run spreads scoring over the cores ({@code options} carry its threads). */
+    public static Experiment load(ExperimentSpec spec, ScorerOptions options, UnsharedPolicy policy, ScoringPlan plan) {
         ParameterSet base;
         Map<String, dev.nps.storage.DType> baseDtypes;
         try (Checkpoint c = Checkpoint.open(spec.base())) {
@@ -80,8 +88,17 @@ public final class Experiment implements AutoCloseable {
         }
         TreeSet<String> parameterNames = new TreeSet<>(base.names());
         parameterNames.addAll(carried.keySet());
-        ModelScorer scorer = ModelScorer.open(spec.graph(), parameterNames, options);
-        Experiment ex = new Experiment(spec, base, List.copyOf(taus), new ParameterSet(carried), scorer);
+        // The feed-mode guard: the first task's fine-tuned model on one calibration batch, through the feed
+        // mode and through the graph as written (an explicit mode that disagrees is refused, AUTO falls back).
+        ParameterSet carriedSet = new ParameterSet(carried);
+        TaskSpec first = spec.tasks().get(0);
+        ModelScorer scorer;
+        try (Dataset probeData = Dataset.open(first.calibration(), spec.batchSize())) {
+            ParameterSet probe = complete(base.plusScaled(taus.get(0).tau(), 1.0), carriedSet);
+            scorer = ModelScorer.openChecked(spec.graph(), parameterNames, options,
+                    new ModelScorer.Probe(first.checkpoint().toString(), probe, probeData, first.output()));
+        }
+        Experiment ex = new Experiment(spec, base, List.copyOf(taus), carriedSet, scorer, plan);
         try {
             // Bad data fails now, not after a search has run for an hour.
             for (int t = 0; t < ex.taskCount(); t++) {
@@ -94,6 +111,30 @@ public final class Experiment implements AutoCloseable {
             throw e;
         }
         return ex;
+    }
+
+    /**
+     * Writes result.json's {@code scoring} object: the feed mode in use (AUTO resolved, guard applied), the
+     * batch size, the evaluator x thread plan and its rule, and what the feed-mode guard measured.
+     */
+    public void recordScoring(dev.nps.result.RunResult result) {
+        var s = result.section("scoring");
+        s.put("feedMode", scorer.feedMode().name().toLowerCase(java.util.Locale.ROOT));
+        s.put("batchSize", spec.batchSize());
+        s.put("evaluators", plan.evaluators());
+        s.put("threadsPerEvaluator", plan.threadsPerEvaluator());
+        s.put("cores", plan.cores());
+        s.put("rule", plan.rule());
+        ModelScorer.Agreement a = scorer.guard();
+        if (a != null) {
+            var g = s.putObject("guard");
+            g.put("maxAbsLogitDiff", a.maxAbsDiff());
+            g.put("bound", a.bound());
+        }
+    }
+
+    public ScoringPlan plan() {
+        return plan;
     }
 
     public ExperimentSpec spec() {
@@ -135,6 +176,10 @@ public final class Experiment implements AutoCloseable {
 
     /** Adds the carried (fine-tuned-only) parameters to a model built over the base's names. */
     public ParameterSet complete(ParameterSet theta) {
+        return complete(theta, carried);
+    }
+
+    private static ParameterSet complete(ParameterSet theta, ParameterSet carried) {
         if (carried.names().isEmpty()) {
             return theta;
         }

@@ -170,6 +170,7 @@ public final class MergeWorkflow {
         files.put("safetensors", "model.safetensors");
         files.put("onnx", "model.onnx");
         result.wallSeconds((System.nanoTime() - t0) / 1e9);
+        ex.recordScoring(result);
         result.writeTo(out);
         return result;
     }

@@ -73,6 +73,7 @@ public final class NpsWorkflow {
         result.root().put("finetunedAccuracy", reference.value());
         writeSearch(result, search, config);
         writeModel(ex, theta, out, result, "prune");
+        ex.recordScoring(result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -163,6 +164,7 @@ public final class NpsWorkflow {
             writeBaselines(ex, result, progress);
         }
         writeModel(ex, best.theta(), out, result, "merge");
+        ex.recordScoring(result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -299,6 +301,7 @@ public final class NpsWorkflow {
         }
         writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
         writeModel(ex, best.theta(), out, result, "merge");
+        ex.recordScoring(result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -346,6 +349,7 @@ public final class NpsWorkflow {
                 Evaluations.scoreModel(ex, ex.base(), Split.TEST, "base (test)", progress), target);
         writeSearch(result, search, config);
         writeModel(ex, theta, out, result, "transfer");
+        ex.recordScoring(result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }

@@ -42,22 +42,23 @@ public final class ModelScorer implements AutoCloseable {
     private final Map<String, TensorInfo> dataInputs;  // graph inputs fed from a dataset
     private final Map<String, TensorInfo> outputs;
     private final OrtSession shared;                    // INPUTS mode only
-    private final boolean foldsParameters;              // some node computes from parameters and constants alone
+    private final WrittenGraph written;                 // REBUILD mode only
     private final ArrayDeque<WeightSlot> idle = new ArrayDeque<>();
     private boolean closed;                             // guarded by idle
+    private volatile Agreement guard;                   // set by openChecked
     private final java.util.concurrent.atomic.AtomicInteger liveSlots = new java.util.concurrent.atomic.AtomicInteger();
 
-    private ModelScorer(Path graph, ScorerOptions options, Map<String, long[]> parameterShapes,
+    private ModelScorer(Path graph, ScorerOptions options, FeedMode mode, Map<String, long[]> parameterShapes,
                         Map<String, TensorInfo> dataInputs, Map<String, TensorInfo> outputs, OrtSession shared,
-                        boolean foldsParameters) {
+                        WrittenGraph written) {
         this.graph = graph;
         this.options = options;
-        this.mode = options.resolveFeedMode(parameterBytes(parameterShapes));
+        this.mode = mode;
         this.parameterShapes = parameterShapes;
         this.dataInputs = dataInputs;
         this.outputs = outputs;
         this.shared = shared;
-        this.foldsParameters = foldsParameters;
+        this.written = written;
     }
 
     /**
@@ -88,10 +89,10 @@ public final class ModelScorer implements AutoCloseable {
         // IR < 4 graphs also declare initializers as inputs; those keep their values and are not fed.
         Set<String> initializerNames = new TreeSet<>();
         model.initializers().forEach(i -> initializerNames.add(i.name()));
-        FeedMode mode = options.resolveFeedMode(parameterBytes(shapes));
-        boolean folds = foldsParameters(model, shapes.keySet());
+        FeedMode mode = options.resolveFeedMode(model.hasExternalData());
+        WrittenGraph written = null;
         OrtSession session = null;
-        try (SessionOptions so = options.sessionOptions()) {
+        try (SessionOptions so = sessionOptions(options, onnxGraph)) {
             if (mode == FeedMode.INPUTS) {
                 if (model.hasExternalData()) {
                     throw new EvaluatorException(onnxGraph + " keeps initializers in external data files, which the INPUTS feed"
@@ -101,15 +102,22 @@ public final class ModelScorer implements AutoCloseable {
                 model = null; // the edited bytes are all we need; let the parsed graph go
                 session = Ort.env().createSession(edited, so);
             } else {
-                // Built once to validate the graph and read its signature; candidates get their own.
-                session = Ort.env().createSession(onnxGraph.toString(), so);
+                // Candidates are built from the written graph's bytes; this first one (zeroed weights)
+                // validates the graph and reads its signature.
+                try {
+                    written = WrittenGraph.of(model, shapes);
+                } catch (StorageException e) {
+                    throw new EvaluatorException(onnxGraph + ": " + e.getMessage(), e);
+                }
+                model = null;
+                session = Ort.env().createSession(written.newBuffer(), so);
             }
             Map<String, TensorInfo> inputs = tensorInfos(session.getInputInfo(), onnxGraph);
             inputs.keySet().removeAll(initializerNames);
             Map<String, TensorInfo> outs = tensorInfos(session.getOutputInfo(), onnxGraph);
-            ModelScorer scorer = new ModelScorer(onnxGraph, options, Collections.unmodifiableMap(shapes),
+            ModelScorer scorer = new ModelScorer(onnxGraph, options, mode, Collections.unmodifiableMap(shapes),
                     Collections.unmodifiableMap(inputs), Collections.unmodifiableMap(outs),
-                    mode == FeedMode.INPUTS ? session : null, folds);
+                    mode == FeedMode.INPUTS ? session : null, written);
             if (mode == FeedMode.REBUILD) {
                 session.close();
             }
@@ -124,9 +132,9 @@ public final class ModelScorer implements AutoCloseable {
     }
 
     /**
-     * Makes a candidate ready to score: copies its weights into native tensors and, in REBUILD
-     * mode, builds its session. {@code params} must hold exactly this scorer's parameters with
-     * the graph's shapes.
+     * Makes a candidate ready to score: INPUTS copies its weights into the native tensors fed with
+     * every batch; REBUILD copies them into the written graph's bytes and builds its session from
+     * those. {@code params} must hold exactly this scorer's parameters with the graph's shapes.
      */
     public ScoringSession load(ParameterSet params) {
         checkParameters(params);
@@ -139,16 +147,11 @@ public final class ModelScorer implements AutoCloseable {
             if (mode == FeedMode.INPUTS) {
                 return new ScoringSession(this, shared, false, slot);
             }
-            try (SessionOptions so = options.sessionOptions()) {
-                if (foldsParameters) {
-                    // ONNX Runtime folds such nodes from the graph's embedded values before addInitializer
-                    // replaces them: the candidate's weights would be silently ignored there.
-                    so.addConfigEntry("optimization.disable_specified_optimizers", "ConstantFolding");
-                }
-                for (Map.Entry<String, OnnxTensor> w : slot.tensors().entrySet()) {
-                    so.addInitializer(w.getKey(), w.getValue());
-                }
-                own = Ort.env().createSession(graph.toString(), so);
+            // The written model's own bytes: every optimization (constant folding, NCHWc conv weight
+            // reordering) reads the candidate's values. addInitializer would not do: ORT's ConstantFolding
+            // and NchwcTransformer build from the values embedded in the graph (examples/conv).
+            try (SessionOptions so = sessionOptions(options, graph)) {
+                own = Ort.env().createSession(slot.modelBytes(), so);
             }
             return new ScoringSession(this, own, true, slot);
         } catch (OrtException e) {
@@ -163,17 +166,120 @@ public final class ModelScorer implements AutoCloseable {
     }
 
     /**
-     * Whether some node reads only initializers and Constant outputs, at least one of them a searched
-     * parameter (e.g. MatMul over Transpose(weight) from a torch export without constant folding).
+     * The guard's tolerance: the feed mode's logits on one calibration batch may differ from the written
+     * graph's by at most {@code GUARD_TOLERANCE * max(1, max |written logit|)} (feed modes run different
+     * kernels, so the last bits may differ; a stale weight moves logits by whole units).
      */
-    static boolean foldsParameters(OnnxModel model, Set<String> parameters) {
-        Set<String> constant = new TreeSet<>();
-        model.initializers().forEach(i -> constant.add(i.name()));
-        var nodes = model.proto().getGraph().getNodeList();
-        nodes.stream().filter(n -> n.getOpType().equals("Constant")).forEach(n -> constant.addAll(n.getOutputList()));
-        return nodes.stream().anyMatch(n -> !n.getOpType().equals("Constant") && n.getInputCount() > 0
-                && n.getInputList().stream().allMatch(i -> i.isEmpty() || constant.contains(i))
-                && n.getInputList().stream().anyMatch(parameters::contains));
+    public static final double GUARD_TOLERANCE = 1e-3;
+
+    /** What {@link #checkAgainstWritten} found: the largest |logit difference| and the bound it had to meet. */
+    public record Agreement(FeedMode mode, double maxAbsDiff, double bound) {
+        public boolean agrees() {
+            return maxAbsDiff <= bound; // NaN disagrees
+        }
+    }
+
+    /**
+     * Scores batch 0 of {@code data} with {@code params} two ways: through this scorer's feed mode, and
+     * through a fresh session over the graph exactly as it would be written ({@link OnnxModel#withInitializers},
+     * serialized and built anew), and compares the logits of {@code output}.
+     */
+    public Agreement checkAgainstWritten(ParameterSet params, Dataset data, String output) {
+        checkBinding(data, output);
+        float[] got;
+        try (ScoringSession s = load(params)) {
+            got = s.logits(data, 0, output);
+        }
+        return compare(got, writtenLogits(params, data, output));
+    }
+
+    /** Logits of batch 0 from a fresh session over the graph as written with {@code params}. */
+    float[] writtenLogits(ParameterSet params, Dataset data, String output) {
+        checkBinding(data, output);
+        checkParameters(params);
+        float[] want;
+        byte[] bytes;
+        try {
+            bytes = OnnxModel.load(graph).withInitializers(params).toByteArray();
+        } catch (StorageException e) {
+            throw new EvaluatorException(e.getMessage(), e);
+        }
+        try (SessionOptions so = sessionOptions(options.withFeedMode(FeedMode.REBUILD), graph);
+             OrtSession ref = Ort.env().createSession(bytes, so)) {
+            Batch batch = data.batch(0);
+            Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+            for (String input : dataInputs.keySet()) {
+                feed.put(input, batch.inputs().get(input));
+            }
+            try (OrtSession.Result r = ref.run(feed, Set.of(output))) {
+                want = ScoringSession.floats(r.get(0), output, graph);
+            }
+        } catch (OrtException e) {
+            throw new EvaluatorException("cannot score the written graph of " + graph + ": " + oneLine(e), e);
+        }
+        return want;
+    }
+
+    /** The guard's comparison of this mode's logits with the written graph's. */
+    Agreement compare(float[] got, float[] want) {
+        if (got.length != want.length) {
+            return new Agreement(mode, Double.POSITIVE_INFINITY, 0);
+        }
+        double diff = 0, scale = 1;
+        for (int i = 0; i < want.length; i++) {
+            diff = Math.max(diff, Double.isNaN(got[i]) != Double.isNaN(want[i]) ? Double.POSITIVE_INFINITY
+                    : Double.isNaN(want[i]) ? 0 : Math.abs((double) got[i] - want[i]));
+            if (Float.isFinite(want[i])) {
+                scale = Math.max(scale, Math.abs(want[i]));
+            }
+        }
+        return new Agreement(mode, diff, GUARD_TOLERANCE * scale);
+    }
+
+    /** The model a guard probes: a fine-tuned checkpoint's parameters, a calibration set, the task's output. */
+    public record Probe(String modelName, ParameterSet params, Dataset calibration, String output) {
+    }
+
+    /**
+     * {@link #open}, then the guard ({@link #checkAgainstWritten}) on {@code probe}. An explicit feed mode
+     * that disagrees is refused; AUTO tries its rule's choice, then the other mode, and keeps the first that
+     * agrees. {@code probe.params} must hold every parameter.
+     */
+    public static ModelScorer openChecked(Path onnxGraph, Set<String> parameterNames, ScorerOptions options, Probe probe) {
+        return openChecked(onnxGraph, parameterNames, options, probe, null);
+    }
+
+    /** As above; {@code feedLogits} (tests only; null = the scorer's own) stands in for a mode's logits on the probe. */
+    static ModelScorer openChecked(Path onnxGraph, Set<String> parameterNames, ScorerOptions options, Probe probe,
+                                   java.util.function.Function<ModelScorer, float[]> feedLogits) {
+        List<FeedMode> tries = new ArrayList<>();
+        ModelScorer first = open(onnxGraph, parameterNames, options);
+        tries.add(first.feedMode());
+        if (options.feedMode() == FeedMode.AUTO) {
+            tries.add(first.feedMode() == FeedMode.INPUTS ? FeedMode.REBUILD : FeedMode.INPUTS);
+        }
+        List<String> seen = new ArrayList<>();
+        for (FeedMode m : tries) {
+            ModelScorer s = m == first.feedMode() ? first : open(onnxGraph, parameterNames, options.withFeedMode(m));
+            Agreement a;
+            try {
+                a = feedLogits == null ? s.checkAgainstWritten(probe.params(), probe.calibration(), probe.output())
+                        : s.compare(feedLogits.apply(s), s.writtenLogits(probe.params(), probe.calibration(), probe.output()));
+            } catch (RuntimeException e) {
+                s.close();
+                throw e;
+            }
+            if (a.agrees()) {
+                s.guard = a;
+                return s;
+            }
+            s.close();
+            seen.add(m + " (max |logit diff| " + String.format(java.util.Locale.ROOT, "%.3g", a.maxAbsDiff())
+                    + " > " + String.format(java.util.Locale.ROOT, "%.3g", a.bound()) + ")");
+        }
+        throw new EvaluatorException("feed mode " + String.join(", ", seen) + " scores model '" + probe.modelName()
+                + "' of " + onnxGraph + " differently from the graph as written; refusing to search with it"
+                + (options.feedMode() == FeedMode.AUTO ? "" : " (try --feed auto)"));
     }
 
     private WeightSlot acquire() {
@@ -186,7 +292,7 @@ public final class ModelScorer implements AutoCloseable {
                 return s;
             }
         }
-        WeightSlot s = new WeightSlot(parameterShapes);
+        WeightSlot s = written != null ? new WeightSlot(written) : new WeightSlot(parameterShapes);
         liveSlots.incrementAndGet();
         return s;
     }
@@ -280,6 +386,11 @@ public final class ModelScorer implements AutoCloseable {
         return graph;
     }
 
+    /** What the feed-mode guard measured when {@link #openChecked} opened this scorer; null otherwise. */
+    public Agreement guard() {
+        return guard;
+    }
+
     /** The feed mode in use (AUTO resolved). */
     public FeedMode feedMode() {
         return mode;
@@ -314,12 +425,14 @@ public final class ModelScorer implements AutoCloseable {
         closeQuietly(shared);
     }
 
-    private static long parameterBytes(Map<String, long[]> shapes) {
-        long n = 0;
-        for (long[] shape : shapes.values()) {
-            n += dev.nps.storage.Shapes.elementCount(shape);
+    /** The options' session options; graphs built from bytes find external data files beside {@code graph}. */
+    private static SessionOptions sessionOptions(ScorerOptions options, Path graph) throws OrtException {
+        SessionOptions so = options.sessionOptions();
+        Path dir = graph.toAbsolutePath().getParent();
+        if (dir != null) {
+            so.addConfigEntry("session.model_external_initializers_file_folder_path", dir.toString());
         }
-        return n * Float.BYTES;
+        return so;
     }
 
     private static Map<String, TensorInfo> tensorInfos(Map<String, NodeInfo> infos, Path graph) {

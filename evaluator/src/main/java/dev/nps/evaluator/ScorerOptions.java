@@ -28,22 +28,19 @@ public record ScorerOptions(Device device, int deviceId, int intraOpThreads, int
     /**
      * INPUTS: one session over a graph whose parameters became graph inputs; a candidate is a
      * set of input tensors fed with every batch. REBUILD: one session per candidate, built from
-     * the original graph with the candidate's tensors as its initializers. AUTO: REBUILD on
-     * CUDA (inputs would cross to the GPU with every batch; initializers cross once) and on CPU
-     * for parameters of {@value #AUTO_REBUILD_MIN_BYTES} bytes or more, INPUTS otherwise.
+     * the graph exactly as it would be written, the candidate's weights in its initializers (so
+     * every ONNX Runtime optimization sees them). AUTO: REBUILD on CUDA (inputs would cross to the
+     * GPU with every batch; initializers cross once) and for graphs with external data (INPUTS
+     * loads graphs from memory), INPUTS otherwise.
      *
-     * <p>Why (BENCHMARKS.md, FeedModeBenchmark): building a session costs about 1 ms plus ~2 ms
-     * per 1 MB of weights, but only a built session can prepack and fuse the weight GEMMs,
-     * which made each batch ~1.4x faster on MiniLM-L6 (90 MB). On the 70 KB digits MLP the
-     * build dominated and INPUTS was 2.7x cheaper per candidate; on MiniLM REBUILD was
-     * 1.4x cheaper with 4 batches of 32x64 tokens and about even with one batch of 32x32.
-     * Both modes give the same predictions; logits can differ in the last bits (different
-     * kernels), so a run's mode is fixed by this rule, never by timing.
+     * <p>Why (BENCHMARKS.md, "Scoring at the machine's limit"): on a 2-core CPU, INPUTS was cheaper
+     * per candidate on every model measured: 1.5-1.9x on the conv fixture, 1.1-1.2x on the medium MLP,
+     * 1.3x on MiniLM-L6 (REBUILD builds a session per candidate, ~0.3 s for MiniLM's 90 MB, and its
+     * batches were no faster there). Both modes give the same predictions; logits may differ in the last
+     * bits (different kernels), so a run's mode is fixed by this rule, never by timing, and the
+     * feed-mode guard (ModelScorer.openChecked) checks it against the written graph before every run.
      */
     public enum FeedMode { INPUTS, REBUILD, AUTO }
-
-    /** Parameter size from which AUTO picks REBUILD on CPU (16 MiB). */
-    public static final long AUTO_REBUILD_MIN_BYTES = 16L << 20;
 
     public ScorerOptions {
         if (device == null || optimization == null || feedMode == null) {
@@ -78,12 +75,12 @@ public record ScorerOptions(Device device, int deviceId, int intraOpThreads, int
         return new ScorerOptions(device, deviceId, intraOpThreads, interOpThreads, optimization, m);
     }
 
-    /** The feed mode AUTO stands for on this device, for parameters totalling {@code parameterBytes}. */
-    public FeedMode resolveFeedMode(long parameterBytes) {
+    /** The feed mode AUTO stands for on this device, for a graph with or without external data files. */
+    public FeedMode resolveFeedMode(boolean externalData) {
         if (feedMode != FeedMode.AUTO) {
             return feedMode;
         }
-        return device == Device.CUDA || parameterBytes >= AUTO_REBUILD_MIN_BYTES ? FeedMode.REBUILD : FeedMode.INPUTS;
+        return device == Device.CUDA || externalData ? FeedMode.REBUILD : FeedMode.INPUTS;
     }
 
     /** Fresh ORT session options; the caller closes them. */

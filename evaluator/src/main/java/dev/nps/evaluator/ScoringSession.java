@@ -61,6 +61,34 @@ public final class ScoringSession implements AutoCloseable {
         }
     }
 
+    /** The raw logits of batch {@code batchIndex} (row-major), for the feed-mode guard. */
+    float[] logits(Dataset dataset, int batchIndex, String outputName) {
+        if (closed) {
+            throw new IllegalStateException("scoring session is closed");
+        }
+        Batch batch = dataset.batch(batchIndex);
+        Map<String, OnnxTensor> feed = new HashMap<>(weightFeeds);
+        for (String input : scorer.dataInputs()) {
+            feed.put(input, batch.inputs().get(input));
+        }
+        try (OrtSession.Result result = session.run(feed, Set.of(outputName))) {
+            return floats(result.get(0), outputName, scorer.graph());
+        } catch (OrtException e) {
+            throw new EvaluatorException("inference failed on batch " + batchIndex + " of " + dataset.file() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    static float[] floats(OnnxValue out, String outputName, java.nio.file.Path graph) {
+        if (!(out instanceof OnnxTensor tensor) || tensor.getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+            throw new EvaluatorException("output '" + outputName + "' of " + graph + " is not a float tensor");
+        }
+        java.nio.FloatBuffer fb = tensor.getFloatBuffer();
+        float[] a = new float[fb.remaining()];
+        fb.get(a);
+        return a;
+    }
+
     /** Scores every batch in order, telling {@code listener} (may be null) after each. */
     public Score scoreAll(Dataset dataset, String outputName, Metric metric, BatchListener listener) {
         Score total = Score.ZERO;

@@ -10,17 +10,24 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Native memory for one candidate's weights, with an ONNX Runtime tensor viewing each
- * parameter. Slots are pooled by {@link ModelScorer}: allocating (and zeroing) hundreds of MB
- * costs several times the copy that refills a slot, and the tensors over a slot stay valid
- * across refills because ONNX Runtime reads a direct buffer in place.
+ * Memory for one candidate's weights, pooled by {@link ModelScorer} (allocating and zeroing
+ * hundreds of MB costs several times the copy that refills a slot). INPUTS: native memory with an
+ * ONNX Runtime tensor viewing each parameter (the tensors stay valid across refills because ONNX
+ * Runtime reads a direct buffer in place). REBUILD: a copy of the {@link WrittenGraph}'s model
+ * bytes, the candidate's floats written into them.
  */
 final class WeightSlot {
-    private final Arena arena = Arena.ofShared(); // sessions may be closed on another thread
+    private final Arena arena;                      // INPUTS only; shared: sessions may be closed on another thread
     private final Map<String, MemorySegment> segments = new LinkedHashMap<>();
     private final Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
+    private final WrittenGraph graph;               // REBUILD only
+    private final byte[] modelBytes;                // REBUILD only
 
+    /** A slot of input tensors (INPUTS). */
     WeightSlot(Map<String, long[]> shapes) {
+        this.arena = Arena.ofShared();
+        this.graph = null;
+        this.modelBytes = null;
         try {
             for (Map.Entry<String, long[]> e : shapes.entrySet()) {
                 long n = dev.nps.storage.Shapes.elementCount(e.getValue());
@@ -38,18 +45,37 @@ final class WeightSlot {
         }
     }
 
-    /** Copies each parameter's floats into the slot; names and sizes were checked by the scorer. */
-    void fill(Map<String, float[]> values) {
-        values.forEach((name, data) -> MemorySegment.copy(data, 0, segments.get(name), ValueLayout.JAVA_FLOAT, 0, data.length));
+    /** A slot of model bytes (REBUILD). */
+    WeightSlot(WrittenGraph graph) {
+        this.arena = null;
+        this.graph = graph;
+        this.modelBytes = graph.newBuffer();
     }
 
+    /** Copies each parameter's floats into the slot; names and sizes were checked by the scorer. */
+    void fill(Map<String, float[]> values) {
+        if (graph != null) {
+            graph.fill(modelBytes, values);
+        } else {
+            values.forEach((name, data) -> MemorySegment.copy(data, 0, segments.get(name), ValueLayout.JAVA_FLOAT, 0, data.length));
+        }
+    }
+
+    /** INPUTS: the tensors to feed with every batch. */
     Map<String, OnnxTensor> tensors() {
         return tensors;
+    }
+
+    /** REBUILD: the written model's bytes holding the last filled candidate. */
+    byte[] modelBytes() {
+        return modelBytes;
     }
 
     void free() {
         tensors.values().forEach(OnnxTensor::close);
         tensors.clear();
-        arena.close();
+        if (arena != null) {
+            arena.close();
+        }
     }
 }

@@ -79,8 +79,8 @@ class ModelScorerTest {
 
     /**
      * ONNX Runtime folds nodes over initializers alone (here Transpose(W)) from the graph's own
-     * values before SessionOptions.addInitializer replaces them; REBUILD must still score the
-     * candidate's weights, not the graph's.
+     * values; SessionOptions.addInitializer would replace them too late. REBUILD builds from the
+     * written graph's bytes, so folding reads the candidate's weights with no special case.
      */
     @ParameterizedTest
     @EnumSource(value = FeedMode.class, names = {"INPUTS", "REBUILD"})
@@ -137,15 +137,15 @@ class ModelScorerTest {
     }
 
     @Test
-    void autoPicksInputsForSmallCpuModelsAndRebuildOtherwise() {
+    void autoPicksInputsOnCpuAndRebuildOnCudaOrForExternalData() {
         try (ModelScorer scorer = ModelScorer.open(graph, Set.of("W", "b"), ScorerOptions.defaults())) {
             assertEquals(FeedMode.INPUTS, scorer.feedMode());
         }
         ScorerOptions auto = ScorerOptions.defaults();
-        assertEquals(FeedMode.INPUTS, auto.resolveFeedMode(ScorerOptions.AUTO_REBUILD_MIN_BYTES - 4));
-        assertEquals(FeedMode.REBUILD, auto.resolveFeedMode(ScorerOptions.AUTO_REBUILD_MIN_BYTES));
-        assertEquals(FeedMode.REBUILD, auto.withDevice(ScorerOptions.Device.CUDA, 0).resolveFeedMode(4));
-        assertEquals(FeedMode.INPUTS, auto.withFeedMode(FeedMode.INPUTS).resolveFeedMode(1L << 40));
+        assertEquals(FeedMode.INPUTS, auto.resolveFeedMode(false));
+        assertEquals(FeedMode.REBUILD, auto.resolveFeedMode(true));
+        assertEquals(FeedMode.REBUILD, auto.withDevice(ScorerOptions.Device.CUDA, 0).resolveFeedMode(false));
+        assertEquals(FeedMode.INPUTS, auto.withFeedMode(FeedMode.INPUTS).resolveFeedMode(false));
     }
 
     @Test

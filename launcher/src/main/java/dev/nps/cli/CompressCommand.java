@@ -1,5 +1,6 @@
 package dev.nps.cli;
 
+import dev.nps.evaluator.ScoringPlan;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
@@ -41,11 +42,12 @@ final class CompressCommand implements Callable<Integer> {
             case "f16" -> ValueEncoding.F16;
             default -> throw new IllegalArgumentException("unknown --encoding '" + encoding + "' (f32 or f16)");
         };
-        var config = search.config(keep);
+        ScoringPlan plan = search.plan(runtime);
+        var config = search.config(keep, plan);
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet), backend.runner());
             var root = r.root();
             System.out.printf(Locale.ROOT, "compressed %d tasks at keep %s (%s): mean normalized accuracy %.4f -> %s%n",

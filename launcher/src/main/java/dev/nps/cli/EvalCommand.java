@@ -56,6 +56,7 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 progress.done();
             }
+            ex.recordScoring(result);
             result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(dir);
             System.out.printf("fine-tuned mean accuracy %.4f, base %.4f -> %s%n", Evaluations.mean(finetuned),
                     Evaluations.mean(base), dir.resolve("result.json"));

@@ -1,5 +1,6 @@
 package dev.nps.cli;
 
+import dev.nps.evaluator.ScoringPlan;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
@@ -111,11 +112,12 @@ final class MergeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("merge --method nps searches one lambda per task; --lambda does not apply");
         }
         List<Double> keeps = keeps();
-        var config = search.config(keeps.getFirst()).withSignElection(signElection);
+        ScoringPlan plan = search.plan(runtime);
+        var config = search.config(keeps.getFirst(), plan).withSignElection(signElection);
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, !noBaselines, dir, progress,
                     search.listener(runtime.quiet), backend.runner());
             var root = r.root();
@@ -153,11 +155,12 @@ final class MergeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--keep applies to ties and dare only");
         }
         List<Double> keeps = keeps();
-        var config = search.config(keeps.getFirst());
+        ScoringPlan plan = search.plan(runtime);
+        var config = search.config(keeps.getFirst(), plan);
         ExperimentSpec spec = runtime.loadSpec();
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet),
                     backend.runner());
             var root = r.root();

@@ -1,6 +1,7 @@
 package dev.nps.cli;
 
 import dev.nps.evaluator.ScorerOptions;
+import dev.nps.evaluator.ScoringPlan;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.UnsharedPolicy;
 import dev.nps.workflow.Experiment;
@@ -20,7 +21,8 @@ final class RuntimeOptions {
     @Option(names = "--device-id", defaultValue = "0", paramLabel = "N", description = "CUDA device ordinal")
     int deviceId;
 
-    @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "intra-op threads per session; default ${DEFAULT-VALUE}")
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+            description = "intra-op threads per ONNX Runtime session; default 0 = fill the cores (searches: cores / evaluators, eval: cores)")
     int threads;
 
     @Option(names = "--feed", defaultValue = "auto", paramLabel = "auto|inputs|rebuild",
@@ -34,7 +36,28 @@ final class RuntimeOptions {
     @Option(names = {"-q", "--quiet"}, description = "no progress bars")
     boolean quiet;
 
+    /** The plan of a command without a search: one session, every core unless --threads says otherwise. */
+    ScoringPlan singleSessionPlan() {
+        int cores = ScoringPlan.machineCores();
+        checkThreads(cores);
+        return ScoringPlan.forSingleSession(cores, threads);
+    }
+
+    void checkThreads(int cores) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be >= 1 (or 0 for the default), got " + threads);
+        }
+        if (threads > cores) {
+            throw new IllegalArgumentException("--threads " + threads + " exceeds this machine's " + cores
+                    + " cores; an ONNX Runtime session cannot use more (at most " + cores + ")");
+        }
+    }
+
     ScorerOptions scorerOptions() {
+        return scorerOptions(singleSessionPlan());
+    }
+
+    ScorerOptions scorerOptions(ScoringPlan plan) {
         ScorerOptions.Device d = switch (device.toLowerCase()) {
             case "cpu" -> ScorerOptions.Device.CPU;
             case "cuda", "gpu" -> ScorerOptions.Device.CUDA;
@@ -46,10 +69,7 @@ final class RuntimeOptions {
             case "rebuild" -> ScorerOptions.FeedMode.REBUILD;
             default -> throw new IllegalArgumentException("unknown feed mode '" + feed + "' (auto, inputs or rebuild)");
         };
-        if (threads < 1) {
-            throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-        }
-        return ScorerOptions.defaults().withDevice(d, deviceId).withThreads(threads, 1).withFeedMode(f);
+        return ScorerOptions.defaults().withDevice(d, deviceId).withThreads(plan.threadsPerEvaluator(), 1).withFeedMode(f);
     }
 
     UnsharedPolicy unsharedPolicy() {
@@ -61,11 +81,16 @@ final class RuntimeOptions {
     }
 
     ExperimentSpec loadSpec() {
+        checkThreads(ScoringPlan.machineCores()); // before any output folder exists
         return ExperimentSpec.load(spec);
     }
 
     Experiment loadExperiment(ExperimentSpec s) {
-        return Experiment.load(s, scorerOptions(), unsharedPolicy());
+        return loadExperiment(s, singleSessionPlan());
+    }
+
+    Experiment loadExperiment(ExperimentSpec s, ScoringPlan plan) {
+        return Experiment.load(s, scorerOptions(plan), unsharedPolicy(), plan);
     }
 
     ProgressBars progress() {

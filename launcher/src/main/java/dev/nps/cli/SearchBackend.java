@@ -27,7 +27,7 @@ final class SearchBackend implements AutoCloseable {
         this.runner = runner;
     }
 
-    static SearchBackend open(SearchOptions search, RuntimeOptions runtime) {
+    static SearchBackend open(SearchOptions search, RuntimeOptions runtime, dev.nps.evaluator.ScoringPlan plan) {
         if (search.cluster == null) {
             if (search.nodeConfig != null) {
                 throw new IllegalArgumentException("--node-config applies only with --cluster");
@@ -61,7 +61,7 @@ final class SearchBackend implements AutoCloseable {
                 System.err.printf("nps: joined the cluster at %s as %s; %d evaluator slots%n", search.cluster, node.address(),
                         node.clusterSlots());
             }
-            return new SearchBackend(node, new ClusterSearch(node, runtime.spec, runtime.scorerOptions(), runtime.unsharedPolicy()));
+            return new SearchBackend(node, new ClusterSearch(node, runtime.spec, runtime.scorerOptions(plan), runtime.unsharedPolicy()));
         } catch (RuntimeException e) {
             node.close();
             throw e;

@@ -4,6 +4,7 @@ import dev.nps.coordinator.AbortMode;
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.ValueMode;
+import dev.nps.evaluator.ScoringPlan;
 import dev.nps.storage.subspace.SubspacePartition;
 import dev.nps.workflow.NpsWorkflow;
 import java.util.Locale;
@@ -15,7 +16,8 @@ final class SearchOptions {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "CMA-ES seed; equal seeds give bit-identical runs")
     long seed;
 
-    @Option(names = "--evaluators", defaultValue = "1", paramLabel = "N", description = "evaluator actors (one ONNX Runtime session each)")
+    @Option(names = "--evaluators", defaultValue = "0", paramLabel = "N",
+            description = "evaluator actors (one ONNX Runtime session each); default 0 = fill the cores (cores / --threads)")
     int evaluators;
 
     @Option(names = "--abort", defaultValue = "exact", paramLabel = "exact|off|statistical",
@@ -55,7 +57,46 @@ final class SearchOptions {
                     + " storage root = current directory")
     java.nio.file.Path nodeConfig;
 
-    SearchConfig config(double keep) {
+    /** CMA-ES over more weights per task than this is out of reach (covariance M x M, eigendecomposition M^3). */
+    static final int MAX_SUBSPACES = 1024;
+    /** With --cluster, --evaluators is the cluster's slot count: bounded only by what a coordinator serves. */
+    static final int MAX_CLUSTER_EVALUATORS = 4096;
+
+    /**
+     * How this search spreads scoring over the cores (ScoringPlan's rule), after bounding --evaluators and
+     * --threads by this machine's cores.
+     */
+    ScoringPlan plan(RuntimeOptions runtime) {
+        int cores = ScoringPlan.machineCores();
+        runtime.checkThreads(cores);
+        if (evaluators < 0) {
+            throw new IllegalArgumentException("--evaluators must be >= 1 (or 0 for the default), got " + evaluators);
+        }
+        if (cluster != null) {
+            if (evaluators > MAX_CLUSTER_EVALUATORS) {
+                throw new IllegalArgumentException("--evaluators " + evaluators + " exceeds the " + MAX_CLUSTER_EVALUATORS
+                        + " slots one coordinator serves (at most " + MAX_CLUSTER_EVALUATORS + ")");
+            }
+        } else if (evaluators > cores) {
+            throw new IllegalArgumentException("--evaluators " + evaluators + " exceeds this machine's " + cores
+                    + " cores; more evaluators than cores only wait for each other (at most " + cores + ")");
+        } else if (evaluators > 0 && runtime.threads > 0 && (long) evaluators * runtime.threads > cores) {
+            throw new IllegalArgumentException("--evaluators " + evaluators + " x --threads " + runtime.threads + " = "
+                    + (long) evaluators * runtime.threads + " threads exceeds this machine's " + cores + " cores");
+        }
+        if (cluster != null) {
+            // Each node's slots are its evaluators; a node fills its cores with nps.node.cpu-slots = its cores.
+            return new ScoringPlan(Math.max(1, evaluators), Math.max(1, runtime.threads), cores,
+                    "cluster: intra-op threads per slot = --threads (default 1); each node's cpu-slots fill its cores");
+        }
+        return ScoringPlan.forSearch(cores, evaluators, runtime.threads);
+    }
+
+    SearchConfig config(double keep, ScoringPlan plan) {
+        if (subspaces > MAX_SUBSPACES) {
+            throw new IllegalArgumentException("--subspaces " + subspaces + " exceeds " + MAX_SUBSPACES
+                    + ", the most weights per task CMA-ES can search (its covariance grows as M x M)");
+        }
         AbortMode a = switch (abort.toLowerCase(Locale.ROOT)) {
             case "exact" -> AbortMode.EXACT;
             case "off" -> AbortMode.OFF;
@@ -72,7 +113,7 @@ final class SearchOptions {
             case "reweight" -> ValueMode.REWEIGHT;
             default -> throw new IllegalArgumentException("unknown --values '" + values + "' (mask or reweight)");
         };
-        return SearchConfig.defaults().withSeed(seed).withEvaluators(evaluators).withAbort(a).withSubspaces(subspaces)
+        return SearchConfig.defaults().withSeed(seed).withEvaluators(plan.evaluators()).withAbort(a).withSubspaces(subspaces)
                 .withPartition(p, bandFactor).withValues(v).withKeep(keep).withGenerations(generations)
                 .withPopulation(population).withCache(!noCache);
     }

@@ -1,5 +1,6 @@
 package dev.nps.cli;
 
+import dev.nps.evaluator.ScoringPlan;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
@@ -36,12 +37,13 @@ final class TransferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var config = search.config(keep);
+        ScoringPlan plan = search.plan(runtime);
+        var config = search.config(keep, plan);
         ExperimentSpec spec = runtime.loadSpec();
         spec.task(task);
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime); Experiment ex = runtime.loadExperiment(spec)) {
+        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet),
                     backend.runner());
             var tr = r.root().get("transfer");

@@ -75,6 +75,27 @@ class CliBadInputTest {
         Files.write(file, b.array());
     }
 
+    /** issue 10 "No upper bounds": --evaluators, --threads, --subspaces are bounded by the machine and the model. */
+    @Test
+    void countsBeyondWhatTheMachineOrModelCanUse() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String e = String.valueOf(cores + 1);
+        assertBadInput("--evaluators " + e + " exceeds this machine's " + cores + " cores",
+                merge("--method", "nps", "--keep", "0.05", "--evaluators", e));
+        assertBadInput("--evaluators 10000 exceeds", merge("--method", "nps", "--keep", "0.05", "--evaluators", "10000"));
+        assertBadInput("--threads " + e + " exceeds this machine's " + cores + " cores",
+                merge("--method", "nps", "--keep", "0.05", "--threads", e));
+        assertBadInput("--threads " + e + " exceeds", "eval", "-q", "--spec", spec.toString(), "--out", out.toString(), "--threads", e);
+        assertBadInput("x --threads 2 = " + 2 * cores + " threads exceeds",
+                merge("--method", "nps", "--keep", "0.05", "--evaluators", String.valueOf(cores), "--threads", "2"));
+        assertBadInput("--evaluators must be >= 1", merge("--method", "nps", "--keep", "0.05", "--evaluators", "-1"));
+        assertBadInput("--subspaces 5000 exceeds 1024", merge("--method", "nps", "--keep", "0.05", "--subspaces", "5000"));
+        // digits: ~17k entries per task vector; keep 0.001 leaves 18, the band twice that.
+        assertBadInput("entries the searched region of task 0's vector holds",
+                "prune", "-q", "--spec", spec.toString(), "--out", out.toString(), "--task", "identity", "--keep", "0.001",
+                "--subspaces", "100", "--generations", "1");
+    }
+
     @Test
     void truncatedCheckpoint() throws IOException {
         Path base = digits("base.safetensors");

@@ -211,6 +211,53 @@ class CliEndToEndTest {
         assertEquals(0, r.exitCode(), r.err());
     }
 
+    /**
+     * The defaults fill the cores (evaluators x threads = cores), result.json records the choice, and the
+     * trajectory is the same whatever the evaluator count and threads per evaluator; the conv fixture's
+     * explicit feed modes both pass the guard and score alike.
+     */
+    @Test
+    void defaultsFillTheCoresAndTheTrajectoryIgnoresTheEvaluatorCount() throws IOException {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String sha = null;
+        for (List<String> counts : List.of(List.<String>of(), List.of("--evaluators", "1", "--threads", "1"),
+                List.of("--evaluators", "1"))) {
+            Path out = tmp.resolve("p" + counts.size() + counts);
+            List<String> args = new java.util.ArrayList<>(List.of("prune", "-q", "--spec", SPEC.toString(), "--task", "rot90",
+                    "--keep", "0.1", "--generations", "2", "--seed", "3", "--out", out.toString()));
+            args.addAll(counts);
+            CliFixture.Run r = CliFixture.run(args.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode result = read(out.resolve("result.json"));
+            JsonNode scoring = result.get("scoring");
+            assertEquals("inputs", scoring.get("feedMode").asText(), scoring.toString());
+            assertEquals(50, scoring.get("batchSize").asInt());
+            assertTrue(scoring.get("guard").get("maxAbsLogitDiff").asDouble() <= scoring.get("guard").get("bound").asDouble());
+            int e = scoring.get("evaluators").asInt();
+            int t = scoring.get("threadsPerEvaluator").asInt();
+            assertEquals(counts.isEmpty() ? cores : 1, e, scoring.toString());
+            assertEquals(counts.size() == 4 ? 1 : counts.isEmpty() ? 1 : cores, t, scoring.toString());
+            assertEquals(e, result.get("search").get("evaluators").asInt());
+            String got = result.get("search").get("trajectorySha256").asText();
+            assertTrue(sha == null || sha.equals(got), counts + ": " + got + " vs " + sha);
+            sha = got;
+        }
+        Path conv = CliFixture.DIGITS.getParent().resolve("conv/spec.conf");
+        for (String feed : List.of("inputs", "rebuild")) {
+            Path out = tmp.resolve("conv-" + feed);
+            CliFixture.Run r = CliFixture.run("eval", "-q", "--spec", conv.toString(), "--feed", feed, "--out", out.toString());
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode result = read(out.resolve("result.json"));
+            assertEquals(feed, result.get("scoring").get("feedMode").asText());
+            assertEquals(1, result.get("scoring").get("evaluators").asInt());
+            assertEquals(cores, result.get("scoring").get("threadsPerEvaluator").asInt());
+            // examples/conv/expected.json: 193 + 192 + 193 of 200 test images.
+            assertEquals(193, result.get("tasks").get("identity").get("correct").asLong(), result.toString());
+            assertEquals(192, result.get("tasks").get("rot90").get("correct").asLong());
+            assertEquals(193, result.get("tasks").get("invert").get("correct").asLong());
+        }
+    }
+
     @Test
     void pruneReportsSearchAndControl() throws IOException {
         Path out = tmp.resolve("prune");

@@ -215,7 +215,7 @@ public final class FeedModeBenchmark {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static Map<String, String> parseArgs(String[] args) {
+    public static Map<String, String> parseArgs(String[] args) {
         Map<String, String> out = new TreeMap<>();
         for (int i = 0; i < args.length; i += 2) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
