@@ -12,23 +12,33 @@ import java.util.Arrays;
  * the float arithmetic on each kept entry, are those of the scalar reference exactly, so the
  * result is bit-identical ({@code RankedEntriesTest}); each entry is touched once per task, so
  * the order of the scatter does not matter. Subspace s stores the entries of magnitude at least
- * the {@code min(size_s, k)}-th largest of its partition's magnitudes: enough for every mask that
- * keeps at most k entries per subspace, also when {@code tau} is a sign-filtered copy of the
- * partitioned vector (zeroed entries only leave). A mask outside that ({@link #covers}) takes
- * the reference path.
+ * the {@code min(size_s, k)}-th largest of its partition's magnitudes (at that magnitude, only as
+ * many as a mask can take, in flattened order): enough for every mask that keeps at most k
+ * entries per subspace, also when {@code tau} is a sign-filtered copy of the partitioned vector
+ * (zeroed entries only leave). A mask outside that ({@link #covers}) takes the reference path.
  */
 public final class RankedEntries {
-    /** Stored entries at most this share of n: beyond it the index costs more memory than tau itself. */
-    public static final double MAX_STORED_SHARE = 0.5;
+    /**
+     * Stored entries at most this share of n (8 bytes each, so at most 1.5x tau's own memory):
+     * the band partition stores about 3k entries, so keeps up to 0.25 take the fast path.
+     */
+    public static final double MAX_STORED_SHARE = 0.75;
 
     private final float[] lowerBounds;
     private final int[] cap;          // cap[s] = min(size_s, k) of the partition
-    private final long[][] ranked;    // ranked[s][j] = (0x7fffffff - bits(|tau|)) << 32 | flat index
+    private final float[] cutoff;     // the cap[s]-th largest magnitude of subspace s in the partition
+    private final int[] tiesStored;   // entries stored at the cutoff (the first ones in flattened order)
+    private final boolean[] tiesComplete;
+    private final long[][] ranked;    // ranked[s][j] = bits(tau) << 32 | flat index, by |tau| desc then index asc
     private final long[] tensorStart; // flat index of each tensor's first entry, plus the total
 
-    private RankedEntries(float[] lowerBounds, int[] cap, long[][] ranked, long[] tensorStart) {
+    private RankedEntries(float[] lowerBounds, int[] cap, float[] cutoff, int[] tiesStored, boolean[] tiesComplete,
+                          long[][] ranked, long[] tensorStart) {
         this.lowerBounds = lowerBounds;
         this.cap = cap;
+        this.cutoff = cutoff;
+        this.tiesStored = tiesStored;
+        this.tiesComplete = tiesComplete;
         this.ranked = ranked;
         this.tensorStart = tensorStart;
     }
@@ -62,31 +72,45 @@ public final class RankedEntries {
         if (capTotal > MAX_STORED_SHARE * n) {
             return null;
         }
-        int[] count = new int[m + 1];
+        // Per subspace: every entry above the cutoff, then the first (cap - above) at the cutoff in
+        // flattened order: a mask's ties at the cutoff never need more (they are <= cap - above of
+        // the partitioned vector, and zeroing entries only lowers "above").
+        int[] above = new int[m + 1];
+        int[] at = new int[m + 1];
         for (float[] t : tau) {
             for (float v : t) {
                 float a = Math.abs(v);
                 int s = SubspacePartition.subspaceOf(lower, a);
-                if (a >= cutoff[s]) {
-                    count[s]++;
+                if (a > cutoff[s]) {
+                    above[s]++;
+                } else if (a == cutoff[s]) {
+                    at[s]++;
                 }
             }
         }
-        long stored = Arrays.stream(count).asLongStream().sum();
+        int[] tiesStored = new int[m + 1];
+        boolean[] tiesComplete = new boolean[m + 1];
+        long stored = 0;
+        for (int s = 0; s <= m; s++) {
+            tiesStored[s] = Math.min(at[s], Math.max(0, cap[s] - above[s]));
+            tiesComplete[s] = tiesStored[s] == at[s];
+            stored += above[s] + tiesStored[s];
+        }
         if (stored > MAX_STORED_SHARE * n) {
-            return null; // many entries tied at a cutoff (e.g. exact zeros)
+            return null;
         }
         long[][] ranked = new long[m + 1][];
         for (int s = 0; s <= m; s++) {
-            ranked[s] = new long[count[s]];
+            ranked[s] = new long[above[s] + tiesStored[s]];
         }
         int[] fill = new int[m + 1];
+        int[] tiesLeft = tiesStored.clone();
         long flat = 0;
         for (float[] t : tau) {
             for (float v : t) {
                 float a = Math.abs(v);
                 int s = SubspacePartition.subspaceOf(lower, a);
-                if (a >= cutoff[s]) {
+                if (a > cutoff[s] || (a == cutoff[s] && tiesLeft[s]-- > 0)) {
                     ranked[s][fill[s]++] = ((long) (0x7fffffff - Float.floatToRawIntBits(a)) << 32) | flat;
                 }
                 flat++;
@@ -94,8 +118,15 @@ public final class RankedEntries {
         }
         for (long[] r : ranked) {
             Arrays.parallelSort(r); // distinct keys: the order is total, whatever the threads
+            // Re-key each entry as (its signed value, flat index): the order holds (|value| is what
+            // was ranked) and the scatter then reads no tau at random.
+            for (int j = 0; j < r.length; j++) {
+                long f = r[j] & 0xffffffffL;
+                int p = tensorOf(tensorStart, f);
+                r[j] = ((long) Float.floatToRawIntBits(tau[p][(int) (f - tensorStart[p])]) << 32) | f;
+            }
         }
-        return new RankedEntries(lower, cap, ranked, tensorStart);
+        return new RankedEntries(lower, cap, cutoff, tiesStored, tiesComplete, ranked, tensorStart);
     }
 
     /** Whether this index holds every entry {@code mask} can keep (else use the reference path). */
@@ -105,7 +136,8 @@ public final class RankedEntries {
             return false;
         }
         for (int s = 0; s < kept.length; s++) {
-            if (kept[s] > cap[s]) {
+            if (kept[s] > cap[s] || mask.thresholds()[s] < cutoff[s]
+                    || (mask.thresholds()[s] == cutoff[s] && !tiesComplete[s] && mask.ties()[s] > tiesStored[s])) {
                 return false;
             }
         }
@@ -114,9 +146,9 @@ public final class RankedEntries {
 
     /**
      * Exactly {@link SubspaceMask#addMasked}{@code (out, tau, lambda, scales)} for a mask this
-     * index {@link #covers}; {@code tau} is the vector it was built from.
+     * index {@link #covers}, with tau the vector it was built from (its kept values are stored here).
      */
-    void addMasked(SubspaceMask mask, float[][] out, float[][] tau, double lambda, double[] scales) {
+    void addMasked(SubspaceMask mask, float[][] out, double lambda, double[] scales) {
         float[] thresholds = mask.thresholds();
         long[] ties = mask.ties();
         for (int s = 0; s < ranked.length; s++) {
@@ -133,16 +165,16 @@ public final class RankedEntries {
             for (int j = 0; j < end; j++) {
                 long flat = r[j] & 0xffffffffL;
                 if (flat < tensorStart[p] || flat >= tensorStart[p + 1]) {
-                    p = tensorOf(flat);
+                    p = tensorOf(tensorStart, flat);
                 }
                 int i = (int) (flat - tensorStart[p]);
-                out[p][i] = (float) (out[p][i] + f * tau[p][i]);
+                out[p][i] = (float) (out[p][i] + f * Float.intBitsToFloat((int) (r[j] >>> 32)));
             }
         }
     }
 
-    private static float magnitude(long key) {
-        return Float.intBitsToFloat(0x7fffffff - (int) (key >>> 32));
+    private static float magnitude(long entry) {
+        return Float.intBitsToFloat((int) (entry >>> 32) & 0x7fffffff);
     }
 
     /** First position whose magnitude is <= t (magnitudes descend). */
@@ -175,7 +207,7 @@ public final class RankedEntries {
         return lo;
     }
 
-    private int tensorOf(long flat) {
+    private static int tensorOf(long[] tensorStart, long flat) {
         int lo = 0;
         int hi = tensorStart.length - 2;
         while (lo < hi) {

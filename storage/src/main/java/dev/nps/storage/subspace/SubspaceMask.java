@@ -46,12 +46,12 @@ public record SubspaceMask(float[] lowerBounds, float[] thresholds, long[] ties,
 
     /**
      * The same as {@link #addMasked(float[][], float[][], double, double[])}, bit for bit, through
-     * {@code ranked} (the {@link RankedEntries} of {@code tau}, or null) where it covers this mask:
+     * {@code ranked} (the {@link RankedEntries} built from this {@code tau}, or null) where it covers this mask:
      * O(kept) instead of a pass over every entry.
      */
     public void addMasked(float[][] out, float[][] tau, double lambda, double[] scales, RankedEntries ranked) {
         if (ranked != null && ranked.covers(this)) {
-            ranked.addMasked(this, out, tau, lambda, scales);
+            ranked.addMasked(this, out, lambda, scales);
         } else {
             addMasked(out, tau, lambda, scales);
         }

@@ -130,6 +130,6 @@ class RankedEntriesTest {
     @Test
     void anIndexLargerThanHalfTheVectorIsNotBuilt() {
         float[][] tau = {{5, 4, 3, 2, 1, 0.5f, 0.25f, 0.125f}};
-        assertNull(RankedEntries.build(SubspacePartition.build(tau, 2, 5, SubspacePartition.Kind.ALL, 1), tau));
+        assertNull(RankedEntries.build(SubspacePartition.build(tau, 2, 7, SubspacePartition.Kind.ALL, 1), tau));
     }
 }
