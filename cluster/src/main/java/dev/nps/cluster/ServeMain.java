@@ -63,6 +63,24 @@ public final class ServeMain {
         } catch (ExecutionException e) {
             return 1;
         }
-        return 0;
+        return exitCode(node);
+    }
+
+    /**
+     * 0 when the node stopped because it was asked to (SIGTERM / Ctrl-C, or it left the cluster);
+     * otherwise one line saying why (downed by the cluster, a fatal error on one of its threads)
+     * and 1, so a supervisor sees a crash as a crash.
+     */
+    static int exitCode(ClusterNode node) {
+        var reason = org.apache.pekko.actor.CoordinatedShutdown.get(node.system()).getShutdownReason();
+        if (reason.isPresent() && (reason.get() == org.apache.pekko.actor.CoordinatedShutdown.jvmExitReason()
+                || reason.get() == org.apache.pekko.actor.CoordinatedShutdown.clusterLeavingReason())) {
+            return 0;
+        }
+        String why = reason.isEmpty() ? "its actor system terminated"
+                : reason.get() == org.apache.pekko.actor.CoordinatedShutdown.clusterDowningReason() ? "it was downed by the cluster"
+                : "its actor system terminated (" + reason.get().getClass().getSimpleName().replace("$", "") + ")";
+        System.err.println("nps: node " + node.address() + " stopped: " + why + "; see the log above for the cause");
+        return 1;
     }
 }

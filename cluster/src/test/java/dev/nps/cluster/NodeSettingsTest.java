@@ -106,4 +106,24 @@ class NodeSettingsTest {
             assertTrue(System.nanoTime() - t0 < 30_000_000_000L);
         }
     }
+
+    @Test
+    void aNodeWhoseSystemStopsUnaskedExitsNonZeroAndAGracefulStopExitsZero() throws Exception {
+        int port = TestCluster.freePort();
+        NodeSettings s = load("nps.node { port = " + port + ", seeds = [\"127.0.0.1:" + port + "\"], roles = [coordinator] }");
+        ClusterNode crashed = ClusterNode.start(s);
+        // what a fatal error on one of its threads does: the actor system terminates, nobody asked
+        crashed.system().terminate();
+        crashed.system().getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(1, ServeMain.exitCode(crashed));
+        crashed.close();
+
+        int port2 = TestCluster.freePort();
+        ClusterNode asked = ClusterNode.start(load("nps.node { port = " + port2 + ", seeds = [\"127.0.0.1:" + port2 + "\"], roles = [coordinator] }"));
+        org.apache.pekko.actor.CoordinatedShutdown.get(asked.system())
+                .runAll(org.apache.pekko.actor.CoordinatedShutdown.jvmExitReason())
+                .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(0, ServeMain.exitCode(asked));
+        asked.close();
+    }
 }
