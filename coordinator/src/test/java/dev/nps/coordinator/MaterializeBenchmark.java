@@ -55,6 +55,8 @@ public final class MaterializeBenchmark {
             System.out.printf("%s keep %.2f: %d params, copy %.2f ms, ranked %.2f ms (%.2fx copy), scalar %.2f ms (%.2fx copy), ranked tasks %d/%d, bit-equal %s%n",
                     kind, keep, fast.base().elementCount(), copyMs, fastMs, fastMs / copyMs, plainMs, plainMs / copyMs,
                     fast.ranked().size(), fast.partitions().size(), same);
+            fast.ranked().forEach((t, e) -> System.out.printf("  task %d: %d entries stored of %d%n", t, e.storedEntries(),
+                    fast.taus().get(t).elementCount()));
         }
         ex.close();
     }
