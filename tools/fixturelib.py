@@ -53,8 +53,10 @@ def score(lo: np.ndarray, y: np.ndarray) -> dict:
             "minTop2Margin": float((top2[:, 1] - top2[:, 0]).min())}
 
 
-def export_mlp(model: torch.nn.Module, in_features: int, producer: str, weights: dict[str, np.ndarray]) -> bytes:
-    """One ONNX graph (input x [batch,in], output logits [batch,10]) whose initializers are exactly `weights`."""
+def export_classifier(model: torch.nn.Module, in_features: int, producer: str, weights: dict[str, np.ndarray],
+                      gemm_count: int = 3, conv_count: int = 0) -> bytes:
+    """One ONNX graph (input x [batch,in], output logits [batch,10]) whose initializers are exactly `weights`,
+    with `gemm_count` Gemm (transB=1) and `conv_count` Conv nodes."""
     model.eval()
     with tempfile.TemporaryDirectory() as td:
         p = Path(td) / "model.onnx"
@@ -71,7 +73,8 @@ def export_mlp(model: torch.nn.Module, in_features: int, producer: str, weights:
         # Gemm uses transB=1, so weights keep torch's [out,in] orientation; pin that.
         assert v.dtype == np.float32 and v.shape == weights[k].shape and np.array_equal(v, weights[k]), k
     gemms = [n for n in proto.graph.node if n.op_type == "Gemm"]
-    assert len(gemms) == 3 and all(
+    assert sum(n.op_type == "Conv" for n in proto.graph.node) == conv_count, [n.op_type for n in proto.graph.node]
+    assert len(gemms) == gemm_count and all(
         {a.name: a.i for a in n.attribute}.get("transB") == 1 for n in gemms), "expected Gemm transB=1"
     assert [i.name for i in proto.graph.input] == ["x"] and [o.name for o in proto.graph.output] == ["logits"]
     return proto.SerializeToString()

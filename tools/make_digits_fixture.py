@@ -28,7 +28,7 @@ from safetensors.numpy import load_file
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from fixturelib import (OrtScorer, atomic_save_safetensors, atomic_write_bytes, export_mlp, score, spec_conf, state,
+from fixturelib import (OrtScorer, atomic_save_safetensors, atomic_write_bytes, export_classifier, score, spec_conf, state,
                         torch_logits)
 
 SEED = 20250601
@@ -150,7 +150,7 @@ def main() -> int:
         print(f"fine-tuned {t}: {ft_epochs[t]} epochs, test acc {acc(m, t):.3f}", file=sys.stderr)
 
     # --- export one ONNX graph (base weights as initializers) ---
-    model_bytes = export_mlp(base, 64, "nps tools/make_digits_fixture.py", base_w)
+    model_bytes = export_classifier(base, 64, "nps tools/make_digits_fixture.py", base_w)
 
     # --- ORT with each checkpoint substituted must reproduce torch ---
     scorer = OrtScorer(model_bytes, BATCH)

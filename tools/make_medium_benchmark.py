@@ -30,7 +30,7 @@ import onnxruntime as ort
 import torch
 from safetensors.numpy import load_file
 
-from fixturelib import (OrtScorer, atomic_save_safetensors, atomic_write_bytes, export_mlp, score, spec_conf, state,
+from fixturelib import (OrtScorer, atomic_save_safetensors, atomic_write_bytes, export_classifier, score, spec_conf, state,
                         torch_logits)
 
 SEED = 20250602
@@ -102,6 +102,26 @@ def transform(name: str, imgs: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.reshape(len(a), 784), dtype=np.float32)
 
 
+class ConvNet(torch.nn.Module):
+    """The conv variant (--arch conv): two Conv layers, Flatten, a Gemm trunk and the Gemm head, ~1.01M parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 16, 5, stride=2, padding=2)
+        self.conv2 = torch.nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        self.fc1 = torch.nn.Linear(32 * 7 * 7, 640)
+        self.fc2 = torch.nn.Linear(640, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.conv2(torch.relu(self.conv1(x.reshape(-1, 1, 28, 28)))))
+        return self.fc2(torch.relu(self.fc1(torch.flatten(h, 1))))
+
+
+# model, Gemm nodes, Conv nodes, pre-training images per task and epochs (the CNN learns faster: a weaker
+# pre-training leaves its fine-tunes something to add, as the MLP's does)
+ARCHS = {"mlp": (lambda: MLP(), 3, 0, BASE_PER_TASK, BASE_EPOCHS), "conv": (lambda: ConvNet(), 2, 2, 1_000, 5)}
+
+
 class MLP(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -113,13 +133,16 @@ class MLP(torch.nn.Module):
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
 
 
-def model_from(w: dict[str, np.ndarray]) -> MLP:
-    m = MLP()
+ARCH = "mlp"  # set from --arch in main()
+
+
+def model_from(w: dict[str, np.ndarray]) -> torch.nn.Module:
+    m = ARCHS[ARCH][0]()
     m.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w.items()})
     return m
 
 
-def train(model: MLP, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, seed: int) -> None:
+def train(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, seed: int) -> None:
     """Plain Adam, seeded shuffling."""
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -138,8 +161,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--raw", required=True, type=Path, help="dir with mnist/ and fashion/ IDX files")
     ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--arch", choices=sorted(ARCHS), default="mlp", help="mlp (default) or conv")
     args = ap.parse_args()
     out: Path = args.out
+    global ARCH
+    ARCH = args.arch
     t0 = time.monotonic()
 
     torch.set_num_threads(THREADS)
@@ -173,17 +199,17 @@ def main() -> int:
     for t in TASKS:
         px, py = pools[t]
         tr = t.split("_", 1)[1]
-        sub = rng.choice(len(py), BASE_PER_TASK, replace=False)
+        sub = rng.choice(len(py), ARCHS[ARCH][3], replace=False)
         mix_x.append(transform(tr, px[sub]))
         mix_y.append(py[sub])
         ft = rng.choice(len(py), FT_SUBSET, replace=False)
         ft_sets[t] = (transform(tr, px[ft]), py[ft])
     mix_x, mix_y = np.concatenate(mix_x), np.concatenate(mix_y)
-    base = MLP()
-    train(base, mix_x, mix_y, BASE_EPOCHS, BASE_LR, SEED)
+    base = ARCHS[ARCH][0]()
+    train(base, mix_x, mix_y, ARCHS[ARCH][4], BASE_LR, SEED)
     base_w = state(base)
     n_params = sum(v.size for v in base_w.values())
-    log(f"base trained on {len(mix_y)} mixed images x {BASE_EPOCHS} epochs ({n_params} parameters)")
+    log(f"base trained on {len(mix_y)} mixed images x {ARCHS[ARCH][4]} epochs ({n_params} parameters)")
 
     # --- fine-tune a copy of the base on each task ---
     ft_w: dict[str, dict[str, np.ndarray]] = {}
@@ -194,7 +220,8 @@ def main() -> int:
         log(f"fine-tuned {t}")
 
     # --- export one ONNX graph (base weights as initializers) ---
-    model_bytes = export_mlp(base, 784, "nps tools/make_medium_benchmark.py", base_w)
+    model_bytes = export_classifier(base, 784, "nps tools/make_medium_benchmark.py", base_w,
+                                    gemm_count=ARCHS[ARCH][1], conv_count=ARCHS[ARCH][2])
 
     # --- ORT with each checkpoint substituted must reproduce torch ---
     scorer = OrtScorer(model_bytes, BATCH, THREADS)
@@ -260,7 +287,8 @@ def main() -> int:
         for split in ("calib", "test"):
             x, y = data[t][split]
             atomic_save_safetensors(out / "data" / f"{t}-{split}.safetensors", {"x": x, "labels": y})
-    atomic_write_bytes(out / "spec.conf", spec_conf("make_medium_benchmark.py", "medium", TASKS, BATCH).encode())
+    name = "medium" if ARCH == "mlp" else f"medium-{ARCH}"
+    atomic_write_bytes(out / "spec.conf", spec_conf("make_medium_benchmark.py", name, TASKS, BATCH).encode())
     atomic_write_bytes(out / "expected.json", (json.dumps(expected, indent=2) + "\n").encode())
 
     # Round-trip: the files on disk load back to exactly what was checked above.

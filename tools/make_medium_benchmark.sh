@@ -2,7 +2,9 @@
 # Regenerate the "medium" benchmark zoo (MNIST + Fashion-MNIST, 8 tasks, ~1.07M-parameter MLP) in one
 # command, on a fresh machine:
 #
-#     tools/make_medium_benchmark.sh [CACHE_DIR]      # default ${NPS_CACHE:-$HOME/.cache/nps}/medium
+#     tools/make_medium_benchmark.sh [CACHE_DIR]         # default ${NPS_CACHE:-$HOME/.cache/nps}/medium
+#     tools/make_medium_benchmark.sh --conv [CACHE_DIR]  # the conv variant (two Conv layers, Flatten, Gemm
+#                                                        # trunk and head, ~1.02M parameters), default .../medium-conv
 #
 # 1. makes a CPU-only Python venv at CACHE_DIR/.venv if it is missing (or set NPS_PYTHON to an existing
 #    interpreter with torch, onnx, onnxruntime, safetensors and numpy);
@@ -15,23 +17,26 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FORCE=0
+ARCH=mlp
 ARGS=()
 for a in "$@"; do
   case "$a" in
     --force) FORCE=1 ;;
+    --conv) ARCH=conv ;;
     -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "make_medium_benchmark: unknown option $a" >&2; exit 2 ;;
     *) ARGS+=("$a") ;;
   esac
 done
 [ "${#ARGS[@]}" -le 1 ] || { echo "make_medium_benchmark: at most one CACHE_DIR argument" >&2; exit 2; }
-CACHE="${ARGS[0]:-${NPS_CACHE:-$HOME/.cache/nps}/medium}"
+DEFAULT_NAME=medium; [ "$ARCH" = mlp ] || DEFAULT_NAME="medium-$ARCH"
+CACHE="${ARGS[0]:-${NPS_CACHE:-$HOME/.cache/nps}/$DEFAULT_NAME}"
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
 SCRIPT="$ROOT/tools/make_medium_benchmark.py"
 say() { echo "[medium] $*" >&2; }
 
-STAMP="$(cat "$SCRIPT" "$ROOT/tools/fixturelib.py" | sha256sum | cut -c1-64)"
+STAMP="$( (cat "$SCRIPT" "$ROOT/tools/fixturelib.py"; echo "arch=$ARCH") | sha256sum | cut -c1-64)"
 if [ "$FORCE" = 0 ] && [ -f "$CACHE/.complete" ] && [ -f "$CACHE/expected.json" ] && [ "$(cat "$CACHE/.complete")" = "$STAMP" ]; then
   say "up to date: $CACHE (use --force to rebuild)"
   exit 0
@@ -91,6 +96,6 @@ fi
 
 # --- 3. train, export, cross-check, write ---
 rm -f "$CACHE/.complete"
-"$PY" "$SCRIPT" --raw "$RAW" --out "$CACHE"
+"$PY" "$SCRIPT" --raw "$RAW" --out "$CACHE" --arch "$ARCH"
 printf '%s\n' "$STAMP" > "$CACHE/.complete.tmp" && mv "$CACHE/.complete.tmp" "$CACHE/.complete"
 say "done: $CACHE/spec.conf"
