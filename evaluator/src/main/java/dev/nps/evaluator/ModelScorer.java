@@ -89,7 +89,7 @@ public final class ModelScorer implements AutoCloseable {
         // IR < 4 graphs also declare initializers as inputs; those keep their values and are not fed.
         Set<String> initializerNames = new TreeSet<>();
         model.initializers().forEach(i -> initializerNames.add(i.name()));
-        FeedMode mode = options.resolveFeedMode(model.hasExternalData());
+        FeedMode mode = options.resolveFeedMode(model.hasExternalData(), model.hasOperator("Conv"));
         WrittenGraph written = null;
         OrtSession session = null;
         try (SessionOptions so = sessionOptions(options, onnxGraph)) {

@@ -30,10 +30,14 @@ public record ScorerOptions(Device device, int deviceId, int intraOpThreads, int
      * set of input tensors fed with every batch. REBUILD: one session per candidate, built from
      * the graph exactly as it would be written, the candidate's weights in its initializers (so
      * every ONNX Runtime optimization sees them). AUTO: REBUILD on CUDA (inputs would cross to the
-     * GPU with every batch; initializers cross once) and for graphs with external data (INPUTS
-     * loads graphs from memory), INPUTS otherwise.
+     * GPU with every batch; initializers cross once), for graphs with external data (INPUTS
+     * loads graphs from memory) and for graphs with a Conv node, INPUTS otherwise.
      *
-     * <p>Why (BENCHMARKS.md, "Scoring at the machine's limit"): on a 2-core CPU, INPUTS was cheaper
+     * <p>Why (BENCHMARKS.md, "Scoring at the machine's limit" and "The conv medium benchmark"): convs fed
+     * as inputs lose ONNX Runtime's NCHWc kernels, which reorder constant weights once; on the conv
+     * medium benchmark (10 calibration batches per candidate) REBUILD's batches ran 1.6x faster and the
+     * search 1.5x (only the tiny conv fixture, 4 small batches per candidate, is cheaper with INPUTS).
+     * Without a Conv, on a 2-core CPU, INPUTS was cheaper
      * per candidate on every model measured: 1.5-1.9x on the conv fixture, 1.1-1.2x on the medium MLP,
      * 1.3x on MiniLM-L6 (REBUILD builds a session per candidate, ~0.3 s for MiniLM's 90 MB, and its
      * batches were no faster there). Both modes give the same predictions; logits may differ in the last
@@ -75,12 +79,17 @@ public record ScorerOptions(Device device, int deviceId, int intraOpThreads, int
         return new ScorerOptions(device, deviceId, intraOpThreads, interOpThreads, optimization, m);
     }
 
-    /** The feed mode AUTO stands for on this device, for a graph with or without external data files. */
-    public FeedMode resolveFeedMode(boolean externalData) {
+    /**
+     * The feed mode AUTO stands for on this device, for a graph with or without external data files
+     * and Conv nodes: REBUILD on CUDA, for external data, and for graphs with a Conv (ONNX Runtime's
+     * NCHWc conv kernels need constant weights: 1.5x faster search on the conv medium benchmark,
+     * BENCHMARKS.md), INPUTS otherwise. A fixed rule on the graph, never a timing.
+     */
+    public FeedMode resolveFeedMode(boolean externalData, boolean hasConv) {
         if (feedMode != FeedMode.AUTO) {
             return feedMode;
         }
-        return device == Device.CUDA || externalData ? FeedMode.REBUILD : FeedMode.INPUTS;
+        return device == Device.CUDA || externalData || hasConv ? FeedMode.REBUILD : FeedMode.INPUTS;
     }
 
     /** Fresh ORT session options; the caller closes them. */

@@ -142,10 +142,11 @@ class ModelScorerTest {
             assertEquals(FeedMode.INPUTS, scorer.feedMode());
         }
         ScorerOptions auto = ScorerOptions.defaults();
-        assertEquals(FeedMode.INPUTS, auto.resolveFeedMode(false));
-        assertEquals(FeedMode.REBUILD, auto.resolveFeedMode(true));
-        assertEquals(FeedMode.REBUILD, auto.withDevice(ScorerOptions.Device.CUDA, 0).resolveFeedMode(false));
-        assertEquals(FeedMode.INPUTS, auto.withFeedMode(FeedMode.INPUTS).resolveFeedMode(false));
+        assertEquals(FeedMode.INPUTS, auto.resolveFeedMode(false, false));
+        assertEquals(FeedMode.REBUILD, auto.resolveFeedMode(true, false));
+        assertEquals(FeedMode.REBUILD, auto.resolveFeedMode(false, true));
+        assertEquals(FeedMode.REBUILD, auto.withDevice(ScorerOptions.Device.CUDA, 0).resolveFeedMode(false, false));
+        assertEquals(FeedMode.INPUTS, auto.withFeedMode(FeedMode.INPUTS).resolveFeedMode(false, true));
     }
 
     @Test

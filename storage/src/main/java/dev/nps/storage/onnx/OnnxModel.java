@@ -351,6 +351,11 @@ public final class OnnxModel {
     }
 
     /** True if some initializer still points at an external data file. */
+    /** Whether some node of the main graph is of this operator type (ONNX's default domain). */
+    public boolean hasOperator(String opType) {
+        return proto.getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals(opType));
+    }
+
     public boolean hasExternalData() {
         return proto.getGraph().getInitializerList().stream().anyMatch(t -> t.getDataLocation() == TensorProto.DataLocation.EXTERNAL);
     }
