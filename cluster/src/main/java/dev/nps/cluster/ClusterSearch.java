@@ -4,6 +4,7 @@ import dev.nps.coordinator.NpsSearch;
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchCompletion;
 import dev.nps.coordinator.SearchException;
+import dev.nps.coordinator.SearchJournal;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.SearchResult;
 import dev.nps.coordinator.SearchRunner;
@@ -104,11 +105,11 @@ public final class ClusterSearch implements SearchRunner {
     }
 
     @Override
-    public SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener) {
+    public SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener, SearchJournal journal) {
         String run = UUID.randomUUID().toString();
         CompletableFuture<SearchResult> result = new CompletableFuture<>();
         RunSpec runSpec = runSpec(setup, config);
-        Behavior<CoordinatorMessage> coordinator = NpsSearch.coordinator(setup, config, run, listener, result);
+        Behavior<CoordinatorMessage> coordinator = NpsSearch.coordinator(setup, config, run, listener, journal, result);
         ClusterSharding sharding = ClusterSharding.get(node.system());
         Behavior<Void> host = Behaviors.setup(ctx -> {
             ActorRef<CoordinatorMessage> c = ctx.spawn(coordinator, "coordinator");

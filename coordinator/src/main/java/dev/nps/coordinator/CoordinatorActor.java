@@ -9,6 +9,8 @@ import dev.nps.protocol.BatchScored;
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorMessage;
+import dev.nps.protocol.SearchCheckpoint;
+import dev.nps.protocol.SearchCounters;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
 import java.util.ArrayList;
@@ -63,6 +65,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final CmaEs cma;
     private final EvaluationCache cache;
     private final Trajectory trajectory = new Trajectory();
+    private final SearchJournal journal;
+    private final long resumedWallMillis;    // wall time of the generations before a resume
+    private final double resumedCoordinatorMillis;
 
     private final Map<String, ActorRef<EvaluatorMessage>> evaluators = new HashMap<>();
     private final LinkedHashSet<String> idle = new LinkedHashSet<>();
@@ -101,12 +106,20 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     static Behavior<CoordinatorMessage> create(SearchSpace space, SearchConfig config, BatchOrder order,
                                                List<ActorRef<EvaluatorMessage>> evaluators, String run,
                                                SearchListener listener, CompletableFuture<SearchResult> result) {
-        return Behaviors.setup(ctx -> new CoordinatorActor(ctx, space, config, order, evaluators, run, listener, result));
+        return create(space, config, order, evaluators, run, listener, SearchJournal.NONE, result);
+    }
+
+    static Behavior<CoordinatorMessage> create(SearchSpace space, SearchConfig config, BatchOrder order,
+                                               List<ActorRef<EvaluatorMessage>> evaluators, String run,
+                                               SearchListener listener, SearchJournal journal,
+                                               CompletableFuture<SearchResult> result) {
+        return Behaviors.setup(ctx -> new CoordinatorActor(ctx, space, config, order, evaluators, run, listener, journal,
+                result));
     }
 
     private CoordinatorActor(ActorContext<CoordinatorMessage> ctx, SearchSpace space, SearchConfig config, BatchOrder order,
                              List<ActorRef<EvaluatorMessage>> evaluatorRefs, String run, SearchListener listener,
-                             CompletableFuture<SearchResult> result) {
+                             SearchJournal journal, CompletableFuture<SearchResult> result) {
         super(ctx);
         long t0 = System.nanoTime();
         handlerStart = t0;
@@ -117,8 +130,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         this.result = result;
         this.run = run;
         this.resolver = ActorRefResolver.get(ctx.getSystem());
-        this.cma = new CmaEs(space.x0(), config.sigma0(), CmaEsOptions.defaults(config.seed())
-                .withLambda(config.population()).withBounds(space.lower(), space.upper()));
+        this.journal = journal;
+        SearchCheckpoint resume = journal.resumeFrom();
+        this.cma = resume == null ? new CmaEs(space.x0(), config.sigma0(), CmaEsOptions.defaults(config.seed())
+                .withLambda(config.population()).withBounds(space.lower(), space.upper())) : resumed(resume, space, config);
+        this.resumedWallMillis = resume == null ? 0 : resume.getCounters().getWallMillis();
+        this.resumedCoordinatorMillis = resume == null ? 0 : resume.getCounters().getCoordinatorMillis();
         this.cache = new EvaluationCache(config.cache(), order.size());
         String self = resolver.toSerializationFormat(ctx.getSelf());
         for (ActorRef<EvaluatorMessage> e : evaluatorRefs) {
@@ -178,6 +195,85 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         } catch (RuntimeException e) {
             fail(e.getMessage() == null ? e.toString() : e.getMessage());
         }
+    }
+
+    /**
+     * CMA-ES as the checkpoint left it, after checking the checkpoint belongs to this search; the
+     * history, the best so far and the counters are restored into this actor, and the trajectory
+     * digest re-reads every kept generation, so the resumed search ends with the digest of an
+     * undisturbed one.
+     */
+    private CmaEs resumed(SearchCheckpoint cp, SearchSpace space, SearchConfig config) {
+        CmaEs es = checkResume(cp, space, config);
+        generation = cp.getGenerationsDone();
+        for (var g : cp.getHistoryList()) {
+            GenerationStats stats = SearchRecords.fromProto(g);
+            history.add(stats);
+            trajectory.generation(stats.mean(), stats.sigma());
+        }
+        if (cp.getBestXCount() > 0) {
+            bestX = SearchRecords.unboxed(cp.getBestXList());
+            bestAccuracy = cp.getBestAccuracy();
+            bestSpec = cp.getBestSpec();
+        }
+        SearchCounters k = cp.getCounters();
+        batchesEvaluated = k.getBatchesEvaluated();
+        skippedByCache = k.getSkippedByCache();
+        skippedByAbort = k.getSkippedByAbort();
+        lateBatches = k.getLateBatches();
+        cacheHits = k.getCacheHits();
+        aborted = k.getAbortedCandidates();
+        duplicateBatches = k.getDuplicateBatches();
+        redispatchedBatches = k.getRedispatchedBatches();
+        batchesByEvaluator.putAll(k.getBatchesByEvaluatorMap());
+        return es;
+    }
+
+    /** CMA-ES from {@code cp}; IllegalArgumentException, saying why, if {@code cp} belongs to another search. */
+    static CmaEs checkResume(SearchCheckpoint cp, SearchSpace space, SearchConfig config) {
+        // The parameters a fresh start of this search would get must be those the checkpoint ran with.
+        var fresh = new CmaEs(space.x0(), config.sigma0(), CmaEsOptions.defaults(config.seed())
+                .withLambda(config.population()).withBounds(space.lower(), space.upper())).toProto();
+        var kept = cp.getCmaes();
+        String differs = kept.getDimension() != fresh.getDimension() ? "dimension " + kept.getDimension() + " vs " + fresh.getDimension()
+                : kept.getLambda() != fresh.getLambda() ? "population " + kept.getLambda() + " vs " + fresh.getLambda()
+                : !kept.getWeightsList().equals(fresh.getWeightsList()) || kept.getCSigma() != fresh.getCSigma()
+                        || kept.getC1() != fresh.getC1() || kept.getCMu() != fresh.getCMu() ? "CMA-ES parameters"
+                : !kept.getLowerList().equals(fresh.getLowerList()) || !kept.getUpperList().equals(fresh.getUpperList()) ? "bounds"
+                : kept.getGeneration() != cp.getGenerationsDone() || cp.getHistoryCount() != cp.getGenerationsDone()
+                        ? "generation " + kept.getGeneration() + " vs " + cp.getGenerationsDone() + " kept"
+                : cp.getGenerationsDone() > config.generations() ? "generation " + cp.getGenerationsDone() + " of "
+                        + config.generations()
+                : kept.getPendingCount() > 0 ? "candidates asked and not told" : null;
+        if (differs != null) {
+            throw new IllegalArgumentException("the checkpoint to resume from does not belong to this search: " + differs);
+        }
+        return CmaEs.fromProto(kept);
+    }
+
+    /** This search between generations: what {@link SearchJournal#generationDone} keeps. */
+    private SearchCheckpoint checkpoint() {
+        SearchCheckpoint.Builder b = SearchCheckpoint.newBuilder().setGenerationsDone(generation).setCmaes(cma.toProto())
+                .setBestAccuracy(bestAccuracy).setCounters(counters());
+        history.forEach(s -> b.addHistory(SearchRecords.toProto(s)));
+        if (bestX != null) {
+            b.addAllBestX(SearchRecords.boxed(bestX)).setBestSpec(bestSpec);
+        }
+        return b.build();
+    }
+
+    private SearchCounters counters() {
+        return SearchCounters.newBuilder().setBatchesEvaluated(batchesEvaluated).setSkippedByCache(skippedByCache)
+                .setSkippedByAbort(skippedByAbort).setLateBatches(lateBatches).setCacheHits(cacheHits)
+                .setAbortedCandidates(aborted).setDuplicateBatches(duplicateBatches)
+                .setRedispatchedBatches(redispatchedBatches).putAllBatchesByEvaluator(batchesByEvaluator)
+                .setWallMillis(resumedWallMillis + (System.nanoTime() - startNanos) / 1_000_000)
+                .setCoordinatorMillis(resumedCoordinatorMillis + coordinatorMillis())
+                .build();
+    }
+
+    private double coordinatorMillis() {
+        return (coordinatorNanos + (System.nanoTime() - handlerStart) - listenerNanos) / 1e6;
     }
 
     // ------------------------------------------------------------------ messages
@@ -256,6 +352,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
 
     /** Moves the search as far as it goes without new scores. */
     private void advance() {
+        if (generation == config.generations() && !finished) {
+            finish(); // resumed after the last generation
+        }
         while (!finished) {
             if (candidates == null) {
                 startGeneration();
@@ -396,6 +495,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         generation++;
         long t0 = System.nanoTime();
         listener.onGeneration(stats);
+        journal.generationDone(checkpoint());
         listenerNanos += System.nanoTime() - t0;
         if (generation == config.generations()) {
             finish();
@@ -404,8 +504,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
 
     private void finish() {
         finished = true;
-        long wall = (System.nanoTime() - startNanos) / 1_000_000;
-        double coordMillis = (coordinatorNanos + (System.nanoTime() - handlerStart) - listenerNanos) / 1e6;
+        long wall = resumedWallMillis + (System.nanoTime() - startNanos) / 1_000_000;
+        double coordMillis = resumedCoordinatorMillis + coordinatorMillis();
         result.complete(new SearchResult(config.seed(), generation, cma.lambda(), (long) generation * cma.lambda(),
                 order.size(), batchesEvaluated, skippedByCache, skippedByAbort, lateBatches, cacheHits, aborted,
                 bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis,

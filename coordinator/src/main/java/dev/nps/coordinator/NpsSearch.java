@@ -46,13 +46,24 @@ public final class NpsSearch {
      * @throws SearchException if an evaluator fails or the search cannot run; IllegalArgumentException on bad settings
      */
     public static SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener) {
-        return run(setup, config, listener, ConfigFactory.empty());
+        return run(setup, config, listener, SearchJournal.NONE);
+    }
+
+    /** As above, resuming from and keeping its state in {@code journal}. */
+    public static SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener, SearchJournal journal) {
+        return run(setup, config, listener, journal, ConfigFactory.empty());
     }
 
     /** As {@link #run(SearchSetup, SearchConfig, SearchListener)}, with Pekko settings that take precedence (tests). */
     static SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener, Config pekkoOverrides) {
+        return run(setup, config, listener, SearchJournal.NONE, pekkoOverrides);
+    }
+
+    static SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener, SearchJournal journal,
+                            Config pekkoOverrides) {
         SearchData data = searchData(setup, config);
         SearchSpace space = space(setup, config, data);
+        checkResume(journal, space, config);
         BatchOrder order = new BatchOrder(data.evalTasks(), setup.scoreWeights());
         CompletableFuture<SearchResult> result = new CompletableFuture<>();
         String run = UUID.randomUUID().toString();
@@ -64,7 +75,8 @@ public final class NpsSearch {
                         DispatcherSelector.fromConfig(EVALUATOR_DISPATCHER)));
             }
             ActorRef<CoordinatorMessage> coordinator = ctx.spawn(FatalErrorGuard.guard(CoordinatorMessage.class,
-                    CoordinatorActor.create(space, config, order, evaluators, run, listener, result), result, "the coordinator"),
+                    CoordinatorActor.create(space, config, order, evaluators, run, listener, journal, result), result,
+                    "the coordinator"),
                     "coordinator");
             // The coordinator stops once the result is complete; any earlier stop is a failure.
             ctx.watch(coordinator);
@@ -103,9 +115,27 @@ public final class NpsSearch {
      */
     public static Behavior<CoordinatorMessage> coordinator(SearchSetup setup, SearchConfig config, String run,
                                                            SearchListener listener, CompletableFuture<SearchResult> result) {
+        return coordinator(setup, config, run, listener, SearchJournal.NONE, result);
+    }
+
+    /** As above, resuming from and keeping its state in {@code journal}. */
+    public static Behavior<CoordinatorMessage> coordinator(SearchSetup setup, SearchConfig config, String run,
+                                                           SearchListener listener, SearchJournal journal,
+                                                           CompletableFuture<SearchResult> result) {
         SearchData data = searchData(setup, config);
-        return FatalErrorGuard.guard(CoordinatorMessage.class, CoordinatorActor.create(space(setup, config, data), config,
-                new BatchOrder(data.evalTasks(), setup.scoreWeights()), List.of(), run, listener, result), result, "the coordinator");
+        SearchSpace space = space(setup, config, data);
+        checkResume(journal, space, config);
+        return FatalErrorGuard.guard(CoordinatorMessage.class, CoordinatorActor.create(space, config,
+                new BatchOrder(data.evalTasks(), setup.scoreWeights()), List.of(), run, listener, journal, result), result,
+                "the coordinator");
+    }
+
+    /** A checkpoint of another search is refused before any actor starts. */
+    private static void checkResume(SearchJournal journal, SearchSpace space, SearchConfig config) {
+        var resume = journal.resumeFrom();
+        if (resume != null) {
+            CoordinatorActor.checkResume(resume, space, config);
+        }
     }
 
     /** Pekko for an embedded search: local provider and no JVM-wide hooks, over the shared settings. */

@@ -193,4 +193,59 @@ class NpsSearchTest {
             assertTrue(!e.getMessage().contains("\n"));
         }
     }
+
+    /** Keeps every checkpoint, as bytes (what a journal stores), and resumes from a chosen one. */
+    private static final class RecordingJournal implements SearchJournal {
+        final List<byte[]> kept = new ArrayList<>();
+        private final byte[] resume;
+
+        RecordingJournal(byte[] resume) {
+            this.resume = resume;
+        }
+
+        @Override
+        public dev.nps.protocol.SearchCheckpoint resumeFrom() {
+            try {
+                return resume == null ? null : dev.nps.protocol.SearchCheckpoint.parseFrom(resume);
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void generationDone(dev.nps.protocol.SearchCheckpoint checkpoint) {
+            kept.add(checkpoint.toByteArray());
+        }
+    }
+
+    @Test
+    void aSearchResumedFromAnyGenerationTakesTheUndisturbedPath() {
+        SearchSetup setup = SearchSetup.of(ex, SearchKind.TRANSFER, List.of(1));
+        SearchConfig config = prune().withEvaluators(2);
+        RecordingJournal whole = new RecordingJournal(null);
+        SearchResult undisturbed = NpsSearch.run(setup, config, SearchListener.NONE, whole);
+        assertEquals(config.generations(), whole.kept.size());
+        for (int k : new int[] {1, 3, config.generations()}) {
+            RecordingJournal after = new RecordingJournal(whole.kept.get(k - 1));
+            List<Integer> told = new ArrayList<>();
+            SearchResult resumed = NpsSearch.run(setup, config, stats -> told.add(stats.generation()), after);
+            assertSameTrajectory(undisturbed, resumed);
+            assertEquals(config.generations(), resumed.history().size());
+            assertEquals(undisturbed.history().get(config.generations() - 1).sigma(),
+                    resumed.history().get(config.generations() - 1).sigma());
+            // only the generations after the checkpoint ran, and each was journaled again
+            assertEquals(java.util.stream.IntStream.rangeClosed(k + 1, config.generations()).boxed().toList(), told);
+            assertEquals(config.generations() - k, after.kept.size());
+            assertAccounting(resumed);
+        }
+        // a checkpoint of another search is refused, saying why
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NpsSearch.run(setup,
+                config.withPopulation(config.population() + 2), SearchListener.NONE, new RecordingJournal(whole.kept.get(0))));
+        assertTrue(e.getMessage().contains("does not belong to this search"), e.getMessage());
+        // a search outcome round-trips through its record bit for bit
+        SearchResult back = SearchRecords.fromProto(SearchRecords.toProto(undisturbed, false));
+        assertSameTrajectory(undisturbed, back);
+        assertEquals(undisturbed.batchesEvaluated(), back.batchesEvaluated());
+        assertEquals(undisturbed.batchesByEvaluator(), back.batchesByEvaluator());
+    }
 }
