@@ -19,6 +19,9 @@ import picocli.CommandLine.Option;
                 + " (Elias-Fano indices, F32 or F16 values, CRC32C); reports bytes per task and the accuracy of every"
                 + " model rebuilt from the files.")
 final class CompressCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec command;
+
 
     @Mixin
     RuntimeOptions runtime;
@@ -48,7 +51,8 @@ final class CompressCommand implements Callable<Integer> {
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet), backend.runner());
+            RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+            backend.succeeded();
             var root = r.root();
             System.out.printf(Locale.ROOT, "compressed %d tasks at keep %s (%s): mean normalized accuracy %.4f -> %s%n",
                     spec.tasks().size(), keep, enc, root.get("meanNormalizedAccuracy").asDouble(), dir.resolve("result.json"));

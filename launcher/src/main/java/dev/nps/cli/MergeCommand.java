@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
         description = "Merge every task of a spec into one model with a weight-space method; lambda (and TIES' keep,"
                 + " DARE's drop rate) are chosen on calibration data unless given.")
 final class MergeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec command;
+
 
     @Mixin
     RuntimeOptions runtime;
@@ -119,7 +122,8 @@ final class MergeCommand implements Callable<Integer> {
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, !noBaselines, dir, progress,
-                    search.listener(runtime.quiet), backend.runner());
+                    search.listener(runtime.quiet), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+            backend.succeeded();
             var root = r.root();
             String best = "";
             if (root.has("baselines")) {
@@ -162,7 +166,8 @@ final class MergeCommand implements Callable<Integer> {
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet),
-                    backend.runner());
+                    backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+            backend.succeeded();
             var root = r.root();
             System.out.printf(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambdas %s%s -> %s%n",
                     root.get("method").asText(), root.get("meanAccuracy").asDouble(),

@@ -17,6 +17,9 @@ import picocli.CommandLine.Option;
         description = "NPS-prune one task vector: CMA-ES searches one weight per magnitude subspace on the task's"
                 + " calibration data; the top-k of the reweighted magnitudes is kept.")
 final class PruneCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec command;
+
 
     @Mixin
     RuntimeOptions runtime;
@@ -42,7 +45,8 @@ final class PruneCommand implements Callable<Integer> {
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet), backend.runner());
+            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+            backend.succeeded();
             var root = r.root();
             System.out.printf(Locale.ROOT, "prune %s keep %s: test accuracy %.4f (normalized %.4f); magnitude top-k %.4f -> %s%n",
                     task, keep, root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(),

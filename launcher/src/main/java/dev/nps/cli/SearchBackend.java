@@ -21,6 +21,7 @@ final class SearchBackend implements AutoCloseable {
 
     private final ClusterNode node;
     private final SearchRunner runner;
+    private dev.nps.run.LocalRun durable;
 
     private SearchBackend(ClusterNode node, SearchRunner runner) {
         this.node = node;
@@ -82,10 +83,42 @@ final class SearchBackend implements AutoCloseable {
         return runner;
     }
 
+    /**
+     * The runner, journaled into {@code dir}'s {@code .nps-journal/} (an H2 file database): a rerun of
+     * the same command with the same {@code --out} resumes where the last attempt stopped and gives
+     * the result of an uninterrupted run; another command or changed inputs are refused.
+     */
+    SearchRunner durableRunner(dev.nps.result.OutputDirectory dir, dev.nps.protocol.RunOpened opened, boolean quiet) {
+        dev.nps.run.JournalStore store = dev.nps.run.JournalStore.h2(dir.resolve(dev.nps.result.OutputDirectory.JOURNAL));
+        store.migrate();
+        durable = dev.nps.run.LocalRun.open(store.pekkoConfig(), dev.nps.run.LocalRun.CLI_RUN, opened);
+        dev.nps.run.DurableRun run = durable.run();
+        if (run.resumed() && !quiet) {
+            var state = run.atOpen();
+            System.err.printf("nps: resuming from %s: %d searches finished, %d generations kept%n",
+                    dir.resolve(dev.nps.result.OutputDirectory.JOURNAL), state.finished().size(), state.generationsKept());
+        }
+        return run.runner(runner);
+    }
+
+    /** The command succeeded: its journal says so. */
+    void succeeded() {
+        if (durable != null) {
+            durable.end(dev.nps.protocol.RunStatus.RUN_SUCCEEDED, "");
+        }
+    }
+
     @Override
     public void close() {
-        if (node != null) {
-            node.close();
+        try {
+            if (durable != null) {
+                durable.end(dev.nps.protocol.RunStatus.RUN_FAILED, "the command stopped before its end");
+                durable.close();
+            }
+        } finally {
+            if (node != null) {
+                node.close();
+            }
         }
     }
 }

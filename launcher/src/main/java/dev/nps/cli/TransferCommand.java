@@ -18,6 +18,9 @@ import picocli.CommandLine.Option;
                 + " and lambda searched on calibration data for the target task and the other tasks together; reports"
                 + " target, others, their average and the H-score.")
 final class TransferCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec command;
+
 
     @Mixin
     RuntimeOptions runtime;
@@ -45,7 +48,8 @@ final class TransferCommand implements Callable<Integer> {
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet),
-                    backend.runner());
+                    backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+            backend.succeeded();
             var tr = r.root().get("transfer");
             var nps = tr.get("nps");
             var ft = tr.get("finetuned");
