@@ -22,6 +22,8 @@ final class SearchBackend implements AutoCloseable {
     private final ClusterNode node;
     private final SearchRunner runner;
     private dev.nps.run.LocalRun durable;
+    private java.nio.file.Path journal;
+    private boolean succeeded;
 
     private SearchBackend(ClusterNode node, SearchRunner runner) {
         this.node = node;
@@ -89,9 +91,18 @@ final class SearchBackend implements AutoCloseable {
      * the result of an uninterrupted run; another command or changed inputs are refused.
      */
     SearchRunner durableRunner(dev.nps.result.OutputDirectory dir, dev.nps.protocol.RunOpened opened, boolean quiet) {
-        dev.nps.run.JournalStore store = dev.nps.run.JournalStore.h2(dir.resolve(dev.nps.result.OutputDirectory.JOURNAL));
+        journal = dir.resolve(dev.nps.result.OutputDirectory.JOURNAL);
+        boolean existed = java.nio.file.Files.exists(journal);
+        dev.nps.run.JournalStore store = dev.nps.run.JournalStore.h2(journal);
         store.migrate();
-        durable = dev.nps.run.LocalRun.open(store.pekkoConfig(), dev.nps.run.LocalRun.CLI_RUN, opened);
+        try {
+            durable = dev.nps.run.LocalRun.open(store.pekkoConfig(), dev.nps.run.LocalRun.CLI_RUN, opened);
+        } catch (RuntimeException e) {
+            if (!existed) {
+                deleteJournal();
+            }
+            throw e;
+        }
         dev.nps.run.DurableRun run = durable.run();
         if (run.resumed() && !quiet) {
             var state = run.atOpen();
@@ -101,10 +112,21 @@ final class SearchBackend implements AutoCloseable {
         return run.runner(runner);
     }
 
+    private void deleteJournal() {
+        try (var files = java.nio.file.Files.walk(journal)) {
+            for (java.nio.file.Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
+        } catch (java.io.IOException e) {
+            System.err.println("nps: could not remove the empty journal " + journal + ": " + e.getMessage());
+        }
+    }
+
     /** The command succeeded: its journal says so. */
     void succeeded() {
         if (durable != null) {
             durable.end(dev.nps.protocol.RunStatus.RUN_SUCCEEDED, "");
+            succeeded = true;
         }
     }
 
@@ -112,8 +134,15 @@ final class SearchBackend implements AutoCloseable {
     public void close() {
         try {
             if (durable != null) {
-                durable.end(dev.nps.protocol.RunStatus.RUN_FAILED, "the command stopped before its end");
+                // A failed run that kept nothing (refused before its first generation) leaves no journal behind.
+                boolean drop = !succeeded && !durable.run().keptAnything();
+                if (!drop) {
+                    durable.end(dev.nps.protocol.RunStatus.RUN_FAILED, "the command stopped before its end");
+                }
                 durable.close();
+                if (drop) {
+                    deleteJournal();
+                }
             }
         } finally {
             if (node != null) {

@@ -34,6 +34,7 @@ public final class DurableRun {
     private final ActorRef<RunEntity.Command> record;
     private final RunState atOpen;
     private int nextSearch;
+    private volatile boolean keptNew;   // this attempt told the journal a generation or a finished search
 
     private DurableRun(ActorSystem<?> system, ActorRef<RunEntity.Command> record, RunState atOpen) {
         this.system = system;
@@ -65,6 +66,11 @@ public final class DurableRun {
         return atOpen.generationsKept() > 0;
     }
 
+    /** True when the journal holds any work of this run: a failed run that kept nothing may drop its journal. */
+    public boolean keptAnything() {
+        return keptNew || resumed();
+    }
+
     /** {@code inner} with this run's journal: finished searches skipped, the one in progress resumed, all kept. */
     public SearchRunner runner(SearchRunner inner) {
         return (setup, config, listener, ignored) -> {
@@ -87,6 +93,7 @@ public final class DurableRun {
 
                 @Override
                 public void generationDone(SearchCheckpoint cp) {
+                    keptNew = true;
                     SearchCheckpoint last = cp.toBuilder().clearHistory().addHistory(cp.getHistory(cp.getHistoryCount() - 1)).build();
                     record.tell(new RunEntity.KeepGeneration(GenerationKept.newBuilder().setSearch(search).setSearchKey(key)
                             .setCheckpoint(last).build()));
@@ -94,6 +101,7 @@ public final class DurableRun {
             });
             SearchFinished finished = SearchFinished.newBuilder().setSearch(search).setSearchKey(key)
                     .setOutcome(SearchRecords.toProto(r, false)).build();
+            keptNew = true;
             await(system, AskPattern.ask(record, (ActorRef<org.apache.pekko.Done> a) -> new RunEntity.FinishSearch(finished, a),
                     ASK, system.scheduler()), "keep a finished search");
             return r;
