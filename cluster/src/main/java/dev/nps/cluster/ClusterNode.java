@@ -46,13 +46,33 @@ public final class ClusterNode implements AutoCloseable {
 
     /** As {@link #start(NodeSettings)}, with Pekko settings that take precedence (tests). */
     public static ClusterNode start(NodeSettings settings, Config overrides) {
+        return start(settings, overrides, java.util.Optional.empty(), null);
+    }
+
+    /**
+     * As above; with a journal, the node also hosts run coordinators ({@link ServedRuns}, role
+     * {@code runs}) that execute submitted runs through {@code executor}. The journal's schema is
+     * migrated before the node starts.
+     */
+    public static ClusterNode start(NodeSettings settings, Config overrides, java.util.Optional<dev.nps.run.JournalStore> journal,
+                                    ServedRuns.Executor executor) {
         boolean evaluator = settings.hasRole(Roles.EVALUATOR);
         List<Slot> slots = evaluator ? Slot.of(settings) : List.of();
         List<String> roles = new ArrayList<>(settings.roles());
         if (evaluator) {
             roles.add(Roles.slots(slots.size()));
         }
-        Config config = overrides.withFallback(settings.pekkoConfig(roles, slots.size())).withFallback(ConfigFactory.load());
+        Config persistence = ConfigFactory.empty();
+        if (journal.isPresent()) {
+            if (executor == null) {
+                throw new IllegalArgumentException("a node with a journal needs an executor for its runs");
+            }
+            journal.get().migrate();
+            persistence = journal.get().pekkoConfig();
+            roles.add(ServedRuns.ROLE);
+        }
+        Config config = overrides.withFallback(persistence).withFallback(settings.pekkoConfig(roles, slots.size()))
+                .withFallback(ConfigFactory.load());
         ActorSystem<Void> system;
         // Pekko starts silent and gets its configured level once it is up: a bind failure (port in use) is then
         // one line from bindFailure, not Pekko's stack trace before it.
@@ -66,13 +86,17 @@ public final class ClusterNode implements AutoCloseable {
         setLogLevel(system, level);
         NodeData data = evaluator ? new NodeData(settings.storageRoot()) : null;
         SlotPool pool = evaluator ? new SlotPool(slots) : null;
+        ClusterNode node = new ClusterNode(settings, system, List.copyOf(slots), data, pool);
         try {
             EvaluatorEntity.init(system, pool, data);
+            ServedRuns.init(system, node, executor != null ? executor : (r, n, d) -> {
+                throw new IllegalStateException("this node executes no runs");
+            });
         } catch (RuntimeException e) {
             system.terminate();
             throw e;
         }
-        return new ClusterNode(settings, system, List.copyOf(slots), data, pool);
+        return node;
     }
 
     /** Pekko's classic log level (what its remoting and cluster log through), changeable while running. */

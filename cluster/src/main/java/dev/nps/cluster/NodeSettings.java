@@ -78,6 +78,21 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
         }
     }
 
+    /**
+     * The node's run journal, {@code nps.node.journal { folder = PATH }} (H2) or
+     * {@code { url = "jdbc:postgresql://...", user = U, password = P }}; empty when the file has none
+     * (the node then executes no submitted runs).
+     */
+    public static Optional<dev.nps.run.JournalStore> journal(Path file) {
+        try {
+            Config c = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
+            return c.hasPath("nps.node.journal") ? Optional.of(dev.nps.run.JournalStore.fromConfig(c.getConfig("nps.node.journal"),
+                    file.toAbsolutePath().getParent(), "nps.node.journal")) : Optional.empty();
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("node config " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** From a parsed config; relative paths resolve against {@code dir}. */
     public static NodeSettings fromConfig(Config file, Path dir) {
         // A typo (seed = [...], storage_root = ...) would silently fall back to the default: refused instead.
@@ -114,7 +129,7 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
     }
 
     private static final java.util.Set<String> NODE_KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "seeds", "roles",
-            "storage-root", "gpus", "cpu-slots", "stable-after", "tls");
+            "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal");
     private static final java.util.Set<String> TLS_KEYS = dev.nps.spec.ConfigKeys.of("enabled", "key-store", "trust-store", "password");
 
     /**

@@ -35,8 +35,14 @@ public final class ServeMain {
 
     /** Starts the node, prints one line once it is up, and blocks until its actor system ends. */
     public static int serve(NodeSettings settings) {
+        return serve(settings, java.util.Optional.empty(), null);
+    }
+
+    /** As above; with a journal the node also executes submitted runs ({@link ServedRuns}) through {@code executor}. */
+    public static int serve(NodeSettings settings, java.util.Optional<dev.nps.run.JournalStore> journal,
+                            ServedRuns.Executor executor) {
         settings.requireSeeds();
-        ClusterNode node = ClusterNode.start(settings);
+        ClusterNode node = ClusterNode.start(settings, com.typesafe.config.ConfigFactory.empty(), journal, executor);
         // Tests start nodes as child JVMs: with nps.exit-with-pid set, a node never outlives the JVM that started it.
         Long parent = Long.getLong("nps.exit-with-pid");
         if (parent != null) {
@@ -53,8 +59,9 @@ public final class ServeMain {
             }
             System.err.printf("nps serve: node %s still joining %s: no seed has answered yet%n", node.address(), settings.seeds());
         }
-        System.out.printf("nps serve: node %s up, roles %s, slots %s, storage root %s%n", node.address(),
-                settings.roles(), node.slots(), settings.storageRoot());
+        System.out.printf("nps serve: node %s up, roles %s, slots %s, storage root %s%s%n", node.address(),
+                settings.roles(), node.slots(), settings.storageRoot(),
+                journal.map(j -> ", runs journaled in the " + j.describe()).orElse(""));
         System.out.flush();
         try {
             node.system().getWhenTerminated().toCompletableFuture().get();

@@ -175,6 +175,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private Behavior<CoordinatorMessage> onMessage(CoordinatorMessage m) {
         long t0 = System.nanoTime();
         handlerStart = t0;
+        if (journal.cancelled() && !finished) {
+            finished = true;
+            result.completeExceptionally(new SearchCancelledException("the run was cancelled after " + generation
+                    + " of " + config.generations() + " generations of this search"));
+            return Behaviors.stopped();
+        }
         guarded(() -> {
             switch (m.getKindCase()) {
                 case REQUEST -> onRequest(m.getRequest());

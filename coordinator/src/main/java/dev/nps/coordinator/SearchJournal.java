@@ -29,4 +29,13 @@ public interface SearchJournal {
      * the generations after the last one kept, which the resumed search recomputes identically.
      */
     void generationDone(SearchCheckpoint checkpoint);
+
+    /**
+     * True once the run was cancelled: the coordinator then hands out no more work and ends the
+     * search with a {@link SearchCancelledException} (evaluators finish at most their current unit).
+     * Read on the coordinator's thread at every message: keep it a flag read.
+     */
+    default boolean cancelled() {
+        return false;
+    }
 }

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "nps", mixinStandardHelpOptions = true, version = "nps 0.1.0",
         description = "Neural Parameter Search: prune, merge and compress task vectors, scored with ONNX Runtime.",
         subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class, TransferCommand.class,
-                CompressCommand.class, DecompressCommand.class, ServeCommand.class})
+                CompressCommand.class, DecompressCommand.class, ServeCommand.class, RunControlCommands.Submit.class,
+                RunControlCommands.Status.class, RunControlCommands.Cancel.class})
 public final class Main {
 
     /** Exit code for input the user must fix (bad flags, bad files, bad spec). */

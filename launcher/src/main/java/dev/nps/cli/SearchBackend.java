@@ -24,6 +24,7 @@ final class SearchBackend implements AutoCloseable {
     private dev.nps.run.LocalRun durable;
     private java.nio.file.Path journal;
     private boolean succeeded;
+    private boolean served;
 
     private SearchBackend(ClusterNode node, SearchRunner runner) {
         this.node = node;
@@ -31,6 +32,13 @@ final class SearchBackend implements AutoCloseable {
     }
 
     static SearchBackend open(SearchOptions search, RuntimeOptions runtime, dev.nps.evaluator.ScoringPlan plan) {
+        ServedCommands.Served served = ServedCommands.current();
+        if (served != null) { // a run executed by `nps serve`: the node's evaluators, the node's journal
+            SearchBackend b = new SearchBackend(null, served.durable().runner(new ClusterSearch(served.node(), runtime.spec,
+                    runtime.scorerOptions(plan), runtime.unsharedPolicy())));
+            b.served = true;
+            return b;
+        }
         if (search.cluster == null) {
             if (search.nodeConfig != null) {
                 throw new IllegalArgumentException("--node-config applies only with --cluster");
@@ -91,6 +99,9 @@ final class SearchBackend implements AutoCloseable {
      * the result of an uninterrupted run; another command or changed inputs are refused.
      */
     SearchRunner durableRunner(dev.nps.result.OutputDirectory dir, dev.nps.protocol.RunOpened opened, boolean quiet) {
+        if (served) {
+            return runner; // journaled by the node that serves the run
+        }
         journal = dir.resolve(dev.nps.result.OutputDirectory.JOURNAL);
         boolean existed = java.nio.file.Files.exists(journal);
         dev.nps.run.JournalStore store = dev.nps.run.JournalStore.h2(journal);

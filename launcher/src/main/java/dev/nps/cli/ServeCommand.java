@@ -17,6 +17,6 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return ServeMain.serve(NodeSettings.load(config));
+        return ServeMain.serve(NodeSettings.load(config), NodeSettings.journal(config), ServedCommands::execute);
     }
 }

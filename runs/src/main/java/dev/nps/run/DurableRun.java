@@ -34,7 +34,8 @@ public final class DurableRun {
     private final ActorRef<RunEntity.Command> record;
     private final RunState atOpen;
     private int nextSearch;
-    private volatile boolean keptNew;   // this attempt told the journal a generation or a finished search
+    private volatile boolean keptNew;
+    private volatile boolean cancelled;   // this attempt told the journal a generation or a finished search
 
     private DurableRun(ActorSystem<?> system, ActorRef<RunEntity.Command> record, RunState atOpen) {
         this.system = system;
@@ -66,6 +67,15 @@ public final class DurableRun {
         return atOpen.generationsKept() > 0;
     }
 
+    /** Cancels the run: no further search starts, the one in progress ends within a unit of work. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    public boolean isCancelled() {
+        return cancelled;
+    }
+
     /** True when the journal holds any work of this run: a failed run that kept nothing may drop its journal. */
     public boolean keptAnything() {
         return keptNew || resumed();
@@ -74,6 +84,9 @@ public final class DurableRun {
     /** {@code inner} with this run's journal: finished searches skipped, the one in progress resumed, all kept. */
     public SearchRunner runner(SearchRunner inner) {
         return (setup, config, listener, ignored) -> {
+            if (cancelled) {
+                throw new dev.nps.coordinator.SearchCancelledException("the run was cancelled");
+            }
             int search = nextSearch++;
             String key = SearchKeys.of(setup, config);
             SearchFinished done = atOpen.finished().get(search);
@@ -89,6 +102,11 @@ public final class DurableRun {
                 @Override
                 public SearchCheckpoint resumeFrom() {
                     return resume;
+                }
+
+                @Override
+                public boolean cancelled() {
+                    return cancelled;
                 }
 
                 @Override

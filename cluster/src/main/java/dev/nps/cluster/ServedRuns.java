@@ -1,0 +1,259 @@
+package dev.nps.cluster;
+
+import dev.nps.coordinator.SearchCancelledException;
+import dev.nps.protocol.RunControl;
+import dev.nps.protocol.RunOpened;
+import dev.nps.protocol.RunReport;
+import dev.nps.protocol.RunRequest;
+import dev.nps.protocol.RunStatus;
+import dev.nps.run.DurableRun;
+import dev.nps.run.RunEntity;
+import dev.nps.run.RunState;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * Runs submitted to {@code nps serve}: one sharded run coordinator per run id, on nodes with the
+ * {@link #ROLE} role (nodes with a journal). The entity's durable record is its {@link RunEntity}
+ * child; sharding remembers the entity in the same journal (remember-entities, event-sourced), so
+ * a run whose node dies restarts on another node (or on the same node, restarted) and resumes
+ * from its last kept generation. It executes the run's command on a thread of its own, with the
+ * node's cluster evaluators and its journal, through the node's {@link Executor}.
+ */
+public final class ServedRuns {
+    /** Cluster role of the nodes that host run coordinators (those started with a journal). */
+    public static final String ROLE = "runs";
+    public static final EntityTypeKey<Object> KEY = EntityTypeKey.create(Object.class, "nps-run");
+
+    /**
+     * Executes a run's command line on {@code node}, its searches through {@code durable.runner(...)}
+     * over the node's cluster evaluators; throws, saying why, if the command fails.
+     */
+    @FunctionalInterface
+    public interface Executor {
+        void execute(RunRequest request, ClusterNode node, DurableRun durable) throws Exception;
+    }
+
+    private ServedRuns() {
+    }
+
+    /** Starts the run entities on a node with the runs role, or a proxy to them elsewhere. */
+    static void init(ActorSystem<?> system, ClusterNode node, Executor executor) {
+        ClusterShardingSettings settings = ClusterShardingSettings.create(system).withRememberEntities(true)
+                .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced());
+        ClusterSharding.get(system).init(Entity.of(KEY, ctx -> Behaviors.<Object>withStash(1000,
+                        stash -> Behaviors.setup(c -> new Coordinator(c, stash, ctx.getEntityId(), node, executor).loading())))
+                .withRole(ROLE).withSettings(settings));
+    }
+
+    /** Asks the run coordinator of {@code run} (from any node of the cluster). */
+    public static CompletionStage<RunReport> ask(ActorSystem<?> system, String run, RunControl.Builder control, Duration timeout) {
+        ActorRefResolver resolver = ActorRefResolver.get(system);
+        return AskPattern.ask(ClusterSharding.get(system).entityRefFor(KEY, run),
+                (ActorRef<RunReport> replyTo) -> control.setRun(run).setReplyTo(resolver.toSerializationFormat(replyTo)).build(),
+                timeout, system.scheduler());
+    }
+
+    /** The fingerprint of a submitted run: its command line and share settings. */
+    static String fingerprint(RunRequest r) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(r.toByteArray()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record Loaded(RunState state) {
+    }
+
+    private record OpenedForSubmit(RunEntity.Opened opened, ActorRef<RunReport> replyTo) {
+    }
+
+    private record Ended(RunStatus status, String reason) {
+    }
+
+    private record EndKept(RunState state) {
+    }
+
+    private static final class Coordinator {
+        private final ActorContext<Object> ctx;
+        private final StashBuffer<Object> stash;
+        private final String run;
+        private final ClusterNode node;
+        private final Executor executor;
+        private final ActorRef<RunEntity.Command> record;
+        private final ActorRefResolver resolver;
+        private RunState state = RunState.EMPTY;
+        private volatile DurableRun executing;
+        private volatile boolean cancelRequested;
+        private Thread thread;
+
+        Coordinator(ActorContext<Object> ctx, StashBuffer<Object> stash, String run, ClusterNode node, Executor executor) {
+            this.ctx = ctx;
+            this.stash = stash;
+            this.run = run;
+            this.node = node;
+            this.executor = executor;
+            this.record = ctx.spawn(RunEntity.create(run), "record");
+            this.resolver = ActorRefResolver.get(ctx.getSystem());
+        }
+
+        Behavior<Object> loading() {
+            ctx.ask(RunState.class, record, Duration.ofSeconds(60), RunEntity.Get::new,
+                    (s, e) -> s != null ? new Loaded(s) : new Ended(RunStatus.RUN_FAILED, "journal unreadable: " + e));
+            return Behaviors.receive(Object.class)
+                    .onMessage(Loaded.class, l -> {
+                        state = l.state();
+                        // A run that was executing when its node died: resume it here (no zombie left "running").
+                        if (state.opened() != null && state.opened().hasRequest() && state.status() == RunStatus.RUN_RUNNING) {
+                            say("run %s: resuming after %d kept generations (%d searches finished)", run, state.generationsKept(),
+                                    state.finished().size());
+                            start(state.opened());
+                        }
+                        return stash.unstashAll(active());
+                    })
+                    .onMessage(Ended.class, e -> {
+                        ctx.getLog().error("run {}: {}", run, e.reason());
+                        return Behaviors.stopped();
+                    })
+                    .onAnyMessage(m -> {
+                        stash.stash(m);
+                        return Behaviors.same();
+                    })
+                    .build();
+        }
+
+        Behavior<Object> active() {
+            return Behaviors.receive(Object.class)
+                    .onMessage(RunControl.class, this::onControl)
+                    .onMessage(OpenedForSubmit.class, o -> {
+                        RunEntity.Opened opened = o.opened();
+                        state = opened.state();
+                        if (opened.refusal() == null && thread == null && state.status() == RunStatus.RUN_RUNNING) {
+                            say("run %s: started: %s", run, state.opened().getDescription());
+                            start(state.opened());
+                        }
+                        o.replyTo().tell(report(opened.refusal()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(Ended.class, e -> {
+                        say("run %s: %s%s", run, e.status().name().substring(4).toLowerCase(java.util.Locale.ROOT),
+                                e.reason().isEmpty() ? "" : " (" + e.reason() + ")");
+                        thread = null;
+                        executing = null;
+                        ctx.ask(RunState.class, record, Duration.ofSeconds(60), RunEntity.Get::new,
+                                (s, err) -> new EndKept(s == null ? state : s));
+                        return Behaviors.same();
+                    })
+                    .onMessage(EndKept.class, k -> {
+                        state = k.state();
+                        return Behaviors.same();
+                    })
+                    .onMessage(Loaded.class, l -> Behaviors.same())
+                    .build();
+        }
+
+        private Behavior<Object> onControl(RunControl c) {
+            ActorRef<RunReport> replyTo = resolver.resolveActorRef(c.getReplyTo());
+            switch (c.getKindCase()) {
+                case SUBMIT -> {
+                    RunRequest request = c.getSubmit();
+                    RunOpened opened = RunOpened.newBuilder().setFingerprint(fingerprint(request))
+                            .setDescription("nps " + String.join(" ", request.getArgsList()))
+                            .setOpenedEpochMillis(System.currentTimeMillis()).setRequest(request).build();
+                    cancelRequested = false;
+                    ctx.ask(RunEntity.Opened.class, record, Duration.ofSeconds(60), r -> new RunEntity.Open(opened, r),
+                            (o, e) -> o != null ? new OpenedForSubmit(o, replyTo)
+                                    : new OpenedForSubmit(new RunEntity.Opened(state, "journal: " + e.getMessage()), replyTo));
+                }
+                case STATUS -> ctx.ask(RunState.class, record, Duration.ofSeconds(60), RunEntity.Get::new, (s, e) -> {
+                    if (s != null) {
+                        state = s;
+                    }
+                    replyTo.tell(report(null));
+                    return new Loaded(state);
+                });
+                case CANCEL -> {
+                    cancelRequested = true;
+                    DurableRun d = executing;
+                    if (d != null) {
+                        d.cancel();
+                    }
+                    replyTo.tell(report(null).toBuilder().setReason(thread != null ? "cancelling" : state.reason()).build());
+                }
+                case KIND_NOT_SET -> ctx.getLog().warn("run {}: ignoring an empty control message", run);
+            }
+            return Behaviors.same();
+        }
+
+        private RunReport report(String refusal) {
+            RunReport.Builder b = RunReport.newBuilder().setRun(run).setKnown(state.opened() != null)
+                    .setStatus(state.status()).setReason(state.reason()).setSearchesFinished(state.finished().size())
+                    .setGenerationsKept(state.generationsKept()).setNode(node.address());
+            if (state.opened() != null) {
+                b.setDescription(state.opened().getDescription());
+            }
+            if (refusal != null) {
+                b.setRefusal(refusal);
+            }
+            return b.build();
+        }
+
+        /** One line on the node's console: what its operator watches. */
+        private static void say(String format, Object... args) {
+            System.out.printf("nps serve: " + format + "%n", args);
+            System.out.flush();
+        }
+
+        /** Executes the run's command on a thread of its own: a command blocks until its searches end. */
+        private void start(RunOpened opened) {
+            ActorSystem<?> system = ctx.getSystem();
+            ActorRef<Object> self = ctx.getSelf();
+            thread = Thread.ofPlatform().name("nps-run-" + run).daemon().start(() -> {
+                RunStatus status = RunStatus.RUN_SUCCEEDED;
+                String reason = "";
+                try {
+                    DurableRun durable = DurableRun.open(system, record, opened);
+                    executing = durable;
+                    if (cancelRequested) {
+                        durable.cancel();
+                    }
+                    executor.execute(opened.getRequest(), node, durable);
+                } catch (SearchCancelledException e) {
+                    status = RunStatus.RUN_CANCELLED;
+                    reason = "cancelled: " + e.getMessage();
+                } catch (Exception e) {
+                    Throwable c = e.getCause() instanceof SearchCancelledException sc ? sc : e;
+                    status = c instanceof SearchCancelledException ? RunStatus.RUN_CANCELLED : RunStatus.RUN_FAILED;
+                    reason = (status == RunStatus.RUN_CANCELLED ? "cancelled: " : "")
+                            + (c.getMessage() == null ? c.toString() : c.getMessage());
+                }
+                try {
+                    DurableRun d = executing;
+                    if (d != null) {
+                        d.end(status, reason);
+                    }
+                } catch (RuntimeException e) {
+                    // the node is going down: the run stays RUNNING in the journal and resumes on restart
+                }
+                self.tell(new Ended(status, reason));
+            });
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.nps.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nps.protocol.RunControl;
+import dev.nps.protocol.RunReport;
+import dev.nps.protocol.RunRequest;
+import dev.nps.protocol.RunStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs submitted to a single {@code nps serve} node journaling into H2: one is SIGKILLed with its
+ * node mid-run and resumes when the node is started again, finishing with the result of an
+ * embedded, undisturbed run; one is cancelled and says so, keeping its history.
+ */
+@Tag("slow")
+class ServedRunTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private List<String> merge(String spec, String out) {
+        return new ArrayList<>(List.of("merge", "--method", "nps", "--keep", "0.1", "--spec", spec, "--generations", "6",
+                "--subspaces", "4", "--no-baselines", "--seed", "5", "--out", out));
+    }
+
+    @Test
+    void aRunWhoseNodeIsKilledResumesWhenTheNodeIsBackAndEndsAsAnUndisturbedRun() throws Exception {
+        Path root = tmp.resolve("root");
+        CliFixture.copyDigits(root.resolve("digits"));
+        Path ref = tmp.resolve("ref");
+        CliFixture.Run embedded = CliFixture.run(merge(root.resolve("digits/spec.conf").toString(), ref.toString())
+                .toArray(String[]::new));
+        assertEquals(0, embedded.exitCode(), embedded.err());
+
+        int port = ServeChild.freePort();
+        String seed = "127.0.0.1:" + port;
+        try (ServeChild node = ServeChild.start(tmp, "node", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
+            node.awaitUp();
+            RunReport submitted = RunControlCommands.call(seed, "r1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder()
+                    .addAllArgs(merge("digits/spec.conf", "out/r1"))));
+            assertTrue(submitted.getRefusal().isEmpty(), submitted.getRefusal());
+            RunReport mid = poll(seed, "r1", r -> r.getGenerationsKept() >= 9 || RunControlCommands.ended(r));
+            assertEquals(RunStatus.RUN_RUNNING, mid.getStatus(), "the run ended before it could be killed: " + mid);
+            node.kill();
+        }
+        try (ServeChild again = ServeChild.start(tmp, "node-again", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
+            again.awaitUp();
+            // Nobody asks: the node restarts the run by itself (sharding remembers it in the journal).
+            long deadline = System.nanoTime() + 180_000_000_000L;
+            while (!again.logContains("run r1: succeeded") && System.nanoTime() < deadline) {
+                assertTrue(!again.logContains("run r1: failed"), again.logTail());
+                Thread.sleep(200);
+            }
+            assertTrue(again.logContains("run r1: resuming after"), again.logTail());
+            RunReport end = poll(seed, "r1", RunControlCommands::ended);
+            assertEquals(RunStatus.RUN_SUCCEEDED, end.getStatus(), end + "\n" + again.logTail());
+        }
+        Path out = root.resolve("out/r1");
+        assertEquals(digests(ref), digests(out));
+        assertArrayEquals(Files.readAllBytes(ref.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aCancelledRunStopsWithinSecondsKeepsItsHistoryAndSaysSo() throws Exception {
+        Path root = tmp.resolve("root");
+        CliFixture.copyDigits(root.resolve("digits"));
+        int port = ServeChild.freePort();
+        String seed = "127.0.0.1:" + port;
+        try (ServeChild node = ServeChild.start(tmp, "node", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
+            node.awaitUp();
+            List<String> args = merge("digits/spec.conf", "out/c1");
+            args.set(args.indexOf("6"), "200"); // far longer than the test
+            RunControlCommands.call(seed, "c1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(args)));
+            poll(seed, "c1", r -> r.getGenerationsKept() >= 3);
+            long t0 = System.nanoTime();
+            RunControlCommands.call(seed, "c1", RunControl.newBuilder().setCancel(true));
+            RunReport end = poll(seed, "c1", RunControlCommands::ended);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertEquals(RunStatus.RUN_CANCELLED, end.getStatus(), end.toString());
+            assertTrue(end.getReason().startsWith("cancelled"), end.getReason());
+            assertTrue(end.getGenerationsKept() >= 3, end.toString());
+            assertTrue(seconds < 15, "cancel took " + seconds + " s");
+            assertTrue(!Files.exists(root.resolve("out/c1/result.json")));
+            // an unknown run is said to be unknown; another command under a used id is refused
+            assertTrue(!RunControlCommands.call(seed, "nope", RunControl.newBuilder().setStatus(true)).getKnown());
+            RunReport refused = RunControlCommands.call(seed, "c1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder()
+                    .addAllArgs(merge("digits/spec.conf", "out/other"))));
+            assertTrue(refused.getRefusal().contains("with other inputs or options"), refused.toString());
+        }
+    }
+
+    private static RunReport poll(String seed, String run, Predicate<RunReport> until) throws InterruptedException {
+        long deadline = System.nanoTime() + 180_000_000_000L;
+        RunReport r = null;
+        while (System.nanoTime() < deadline) {
+            r = RunControlCommands.call(seed, run, RunControl.newBuilder().setStatus(true));
+            if (until.test(r)) {
+                return r;
+            }
+            Thread.sleep(300);
+        }
+        throw new AssertionError("run " + run + " did not get there in 180 s: " + r);
+    }
+
+    private static List<String> digests(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        JSON.readTree(dir.resolve("result.json").toFile()).findValues("trajectorySha256").forEach(n -> out.add(n.asText()));
+        assertTrue(!out.isEmpty());
+        return out;
+    }
+}
