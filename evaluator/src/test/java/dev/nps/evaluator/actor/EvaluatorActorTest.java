@@ -55,7 +55,7 @@ class EvaluatorActorTest {
     }
 
     private static WorkUnit.Builder unit(long candidate, int tasks, int batches) {
-        WorkUnit.Builder u = WorkUnit.newBuilder().setCandidate(candidate).setSpec(spec);
+        WorkUnit.Builder u = WorkUnit.newBuilder().setCandidate(candidate).setSpec(spec).setRun("run-1").setEpoch(1);
         int position = 0;
         for (int b = 0; b < batches; b++) {
             for (int t = 0; t < tasks; t++) {
@@ -100,7 +100,7 @@ class EvaluatorActorTest {
         WorkUnit u = unit(7, 8, 6).build(); // all 48 batches: far more than fit before the abort lands
         ev.tell(EvaluatorMessage.newBuilder().setWork(u).build());
         assertEquals(7, probe.receiveMessage().getScored().getCandidate());
-        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7)).build());
+        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7).setRun("run-1")).build());
         int scored = 1;
         while (true) {
             CoordinatorMessage m = probe.receiveMessage(Duration.ofSeconds(10));
@@ -111,7 +111,7 @@ class EvaluatorActorTest {
         }
         assertTrue(scored < u.getBatchesCount(), "scored " + scored + " of " + u.getBatchesCount() + " despite the abort");
         // An abort for some other candidate changes nothing.
-        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(99)).build());
+        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(99).setRun("run-1")).build());
         probe.expectNoMessage(Duration.ofMillis(100));
         KIT.stop(ev);
     }
