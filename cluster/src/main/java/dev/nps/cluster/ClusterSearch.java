@@ -25,6 +25,7 @@ import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -138,7 +139,7 @@ public final class ClusterSearch implements SearchRunner {
         Behavior<CoordinatorMessage> coordinator = NpsSearch.coordinator(setup, config, run, listener, result);
         ActorRef<SchedulerMessage> scheduler = node.scheduler();
         Behavior<Void> host = Behaviors.setup(ctx -> {
-            ActorRef<CoordinatorMessage> c = ctx.spawn(coordinator, "coordinator");
+            ActorRef<CoordinatorMessage> c = ctx.spawn(once(coordinator), "coordinator");
             ctx.watch(c);
             coordinatorRef.complete(c);
             SchedulerMessage register = SchedulerMessage.newBuilder().setRegister(RegisterRun.newBuilder().setRun(run)
@@ -152,11 +153,37 @@ public final class ClusterSearch implements SearchRunner {
                         result.completeExceptionally(new SearchException("search coordinator stopped before the end"));
                         return Behaviors.stopped();
                     })
+                    .onSignal(PostStop.class, t -> {
+                        reRegister.cancel();
+                        // The node's actor system stopped under the search (downed, or a fatal error): say so.
+                        result.completeExceptionally(new SearchException(STOPPED));
+                        return Behaviors.same();
+                    })
                     .build();
         });
         // The coordinator stops itself once the result is in (or the search failed); the host then stops too.
-        node.system().systemActorOf(host, "search-" + run, Props.empty());
+        node.system().systemActorOf(once(host), "search-" + run, Props.empty());
         return new Handle(run, result, coordinatorRef, node);
+    }
+
+    private static final String STOPPED =
+            "this node left the cluster before the search ended (downed or stopped); rerun with the same seed";
+
+    /**
+     * {@code b}, reachable from its actor's props only until it starts. Pekko keeps resolved actor
+     * references in per-thread caches (bounded, but 1024 per thread), and a cached reference keeps
+     * its stopped actor's cell and props; the props would otherwise keep the whole search state (its
+     * partitions, the size of the model) of every recent run alive.
+     */
+    static <T> Behavior<T> once(Behavior<T> b) {
+        java.util.concurrent.atomic.AtomicReference<Behavior<T>> ref = new java.util.concurrent.atomic.AtomicReference<>(b);
+        return Behaviors.setup(ctx -> {
+            Behavior<T> started = ref.getAndSet(null);
+            if (started == null) {
+                throw new IllegalStateException("a search actor cannot be restarted");
+            }
+            return started;
+        });
     }
 
     /** A running cluster search. */
@@ -197,8 +224,7 @@ public final class ClusterSearch implements SearchRunner {
         /** Waits for the result; see {@link SearchCompletion#await}. */
         public SearchResult await() {
             // A node downed by the split-brain resolver (on the minority side of a partition) shuts down: say so.
-            return SearchCompletion.await(result, node.system(),
-                    "this node left the cluster before the search ended (downed or stopped); rerun with the same seed");
+            return SearchCompletion.await(result, node.system(), STOPPED);
         }
     }
 }
