@@ -7,18 +7,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import dev.nps.protocol.SchedulerMessage;
+import dev.nps.protocol.SlotUsage;
+import dev.nps.protocol.UsageQuery;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
  * One NPS cluster node: a Pekko Cluster member whose roles say what it does. An evaluator node
  * hosts evaluator entities, one per slot; a coordinator node runs searches against them (see
  * {@link ClusterSearch}). Every node starts evaluator sharding (a proxy where it has no
- * evaluator role), so any node can reach any entity.
+ * evaluator role), so any node can reach any entity, and the {@link SlotScheduler} singleton (on
+ * the oldest evaluator node; a proxy elsewhere) that leases the slots to the runs.
  */
 public final class ClusterNode implements AutoCloseable {
     /** Actor system name: all nodes of one cluster must use it. */
@@ -30,13 +40,16 @@ public final class ClusterNode implements AutoCloseable {
     private final List<Slot> slots;
     private final NodeData data;
     private final SlotPool pool;
+    private final ActorRef<SchedulerMessage> scheduler;
 
-    private ClusterNode(NodeSettings settings, ActorSystem<Void> system, List<Slot> slots, NodeData data, SlotPool pool) {
+    private ClusterNode(NodeSettings settings, ActorSystem<Void> system, List<Slot> slots, NodeData data, SlotPool pool,
+                        ActorRef<SchedulerMessage> scheduler) {
         this.settings = settings;
         this.system = system;
         this.slots = slots;
         this.data = data;
         this.pool = pool;
+        this.scheduler = scheduler;
     }
 
     /** Starts the node and joins its seeds; returns at once (membership follows within seconds). */
@@ -86,9 +99,22 @@ public final class ClusterNode implements AutoCloseable {
         setLogLevel(system, level);
         NodeData data = evaluator ? new NodeData(settings.storageRoot()) : null;
         SlotPool pool = evaluator ? new SlotPool(slots) : null;
-        ClusterNode node = new ClusterNode(settings, system, List.copyOf(slots), data, pool);
+        ActorRef<SchedulerMessage> scheduler;
         try {
             EvaluatorEntity.init(system, pool, data);
+            // The slot scheduler: one per cluster, on the oldest evaluator node; a proxy to it everywhere.
+            scheduler = ClusterSingleton.get(system).init(SingletonActor.of(SlotScheduler.create(() -> clusterSlots(system)),
+                    SlotScheduler.NAME).withSettings(ClusterSingletonSettings.create(system).withRole(Roles.EVALUATOR)));
+        } catch (RuntimeException e) {
+            system.terminate();
+            throw e;
+        }
+        if (data != null) { // a spec no run has used for its linger time is freed
+            system.scheduler().scheduleAtFixedRate(Duration.ofSeconds(5), Duration.ofSeconds(5),
+                    () -> data.expire(System.nanoTime()), system.executionContext());
+        }
+        ClusterNode node = new ClusterNode(settings, system, List.copyOf(slots), data, pool, scheduler);
+        try {
             ServedRuns.init(system, node, executor != null ? executor : (r, n, d) -> {
                 throw new IllegalStateException("this node executes no runs");
             });
@@ -160,6 +186,38 @@ public final class ClusterNode implements AutoCloseable {
 
     /** Slots of all Up evaluator members, as Pekko's membership reports them. */
     public int clusterSlots() {
+        return clusterSlots(system);
+    }
+
+    /** The cluster's slot scheduler (a proxy to the singleton). */
+    ActorRef<SchedulerMessage> scheduler() {
+        return scheduler;
+    }
+
+    /**
+     * The slot scheduler's accounts now: per active run its weight, cap, demand, slots leased and
+     * serving, slot time served and its fair share of it; per slot its lease.
+     */
+    public SlotUsage slotUsage(Duration timeout) {
+        ActorRefResolver resolver = ActorRefResolver.get(system);
+        try {
+            return AskPattern.<SchedulerMessage, SlotUsage>ask(scheduler, replyTo -> SchedulerMessage.newBuilder()
+                            .setQuery(UsageQuery.newBuilder().setReplyTo(resolver.toSerializationFormat(replyTo))).build(),
+                    timeout, system.scheduler()).toCompletableFuture().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the slot scheduler did not answer within " + timeout.toMillis() + " ms", e);
+        }
+    }
+
+    /** What this node's data holds now (tests); empty stats on a node without the evaluator role. */
+    NodeData.Stats dataStats() {
+        return data == null ? new NodeData.Stats(0, 0, 0, 0, 0) : data.stats();
+    }
+
+    static int clusterSlots(ActorSystem<?> system) {
         int n = 0;
         for (Member m : Cluster.get(system).state().getMembers()) {
             if (m.status() == MemberStatus.up()) {

@@ -10,10 +10,12 @@ import dev.nps.coordinator.SearchResult;
 import dev.nps.coordinator.SearchRunner;
 import dev.nps.coordinator.SearchSetup;
 import dev.nps.evaluator.ScorerOptions;
-import dev.nps.protocol.Attach;
+import dev.nps.protocol.CancelSearch;
 import dev.nps.protocol.CoordinatorMessage;
-import dev.nps.protocol.EvaluatorMessage;
+import dev.nps.protocol.RegisterRun;
+import dev.nps.protocol.RunEnded;
 import dev.nps.protocol.RunSpec;
+import dev.nps.protocol.SchedulerMessage;
 import dev.nps.storage.UnsharedPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,21 +26,20 @@ import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * Runs searches on a cluster: the coordinator (the same {@code CoordinatorActor} as an embedded
- * search) lives on this node, evaluators are the sharded entities on evaluator nodes. Every
- * {@code recruitEvery} it sends an Attach with the run's {@link RunSpec} to entities
- * {@code slot-0 .. slot-(C-1)}, C the cluster's current slot count: that starts entities on
- * nodes that joined and restarts those whose node was lost; entities already serving the run
- * ignore it. Lost evaluators' batches are handed out again by the coordinator (DeathWatch), so the
- * result is the one an undisturbed or embedded run gives.
- *
- * <p>One search at a time per cluster: entities serve the run that attached them last.
+ * search) lives on this node, evaluators are the sharded entities on evaluator nodes. The run
+ * registers with the cluster's {@link SlotScheduler} (again every {@code recruitEvery}, so a
+ * scheduler that moved learns it), which leases it slots by weighted fair share against the other
+ * runs and attaches them; when the coordinator stops (done, failed or cancelled) the run is
+ * unregistered and its slots go to the others. Evaluators that are lost or leave for another run
+ * have their batches handed out again by the coordinator, so the result is the one an undisturbed
+ * or embedded run gives, whatever else runs on the cluster.
  */
 public final class ClusterSearch implements SearchRunner {
     private final ClusterNode node;
@@ -48,18 +49,21 @@ public final class ClusterSearch implements SearchRunner {
     private final long simulatedMicros;
     private final Duration recruitEvery;
     private final long minBatchMicros;
+    private final double weight;
+    private final int cap;
 
     /**
      * @param spec            the spec file, under the node's storage root (nodes resolve it against their own)
      * @param simulatedMicros &gt; 0: evaluators simulate every batch with this latency instead of scoring it
+     * @param recruitEvery    how often the run re-registers with the slot scheduler
      */
     public ClusterSearch(ClusterNode node, Path spec, ScorerOptions scorer, UnsharedPolicy unshared, long simulatedMicros,
                          Duration recruitEvery) {
-        this(node, spec, scorer, unshared, simulatedMicros, recruitEvery, 0);
+        this(node, spec, scorer, unshared, simulatedMicros, recruitEvery, 0, 1, 0);
     }
 
     private ClusterSearch(ClusterNode node, Path spec, ScorerOptions scorer, UnsharedPolicy unshared, long simulatedMicros,
-                          Duration recruitEvery, long minBatchMicros) {
+                          Duration recruitEvery, long minBatchMicros, double weight, int cap) {
         this.node = node;
         this.minBatchMicros = minBatchMicros;
         this.spec = spec;
@@ -67,6 +71,8 @@ public final class ClusterSearch implements SearchRunner {
         this.unshared = unshared;
         this.simulatedMicros = simulatedMicros;
         this.recruitEvery = recruitEvery;
+        this.weight = weight;
+        this.cap = cap;
         relativeSpec(); // fails now if the spec lies outside the storage root
     }
 
@@ -80,10 +86,24 @@ public final class ClusterSearch implements SearchRunner {
 
     /** Scored batches take at least {@code micros} each (tests: a short search that lasts long enough to disturb). */
     public ClusterSearch withMinBatchMicros(long micros) {
-        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, micros);
+        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, micros, weight, cap);
     }
 
-    /** What every evaluator node needs to rebuild this search's data. */
+    /**
+     * This runner's share of the cluster's slots against concurrent runs: {@code weight} (default 1)
+     * relative to theirs, at most {@code cap} slots at once (0 = no cap, the default).
+     */
+    public ClusterSearch withShare(double weight, int cap) {
+        if (!(weight > 0) || !Double.isFinite(weight)) {
+            throw new IllegalArgumentException("a run's weight must be a positive number, got " + weight);
+        }
+        if (cap < 0) {
+            throw new IllegalArgumentException("a run's slot cap must be >= 0 (0 = no cap), got " + cap);
+        }
+        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, minBatchMicros, weight, cap);
+    }
+
+    /** What every evaluator node needs to rebuild this search's data, and the run's share. */
     RunSpec runSpec(SearchSetup setup, SearchConfig config) {
         return RunSpec.newBuilder()
                 .setSpec(relativeSpec())
@@ -101,40 +121,116 @@ public final class ClusterSearch implements SearchRunner {
                 .setMinBatchMicros(minBatchMicros)
                 .setSignElection(config.signElection())
                 .addAllFusedMasks(config.signElection() ? NpsSearch.fusedMasks(setup, config) : List.of())
+                .setWeight(weight)
+                .setCap(cap)
                 .build();
     }
 
     @Override
     public SearchResult run(SearchSetup setup, SearchConfig config, SearchListener listener, SearchJournal journal) {
+        return start(setup, config, listener, journal).await();
+    }
+
+    /** Starts a search and returns at once; the handle waits for it or cancels it. */
+    public Handle start(SearchSetup setup, SearchConfig config, SearchListener listener) {
+        return start(setup, config, listener, SearchJournal.NONE);
+    }
+
+    /** As above, resuming from and keeping its state in {@code journal}. */
+    public Handle start(SearchSetup setup, SearchConfig config, SearchListener listener, SearchJournal journal) {
         String run = UUID.randomUUID().toString();
         CompletableFuture<SearchResult> result = new CompletableFuture<>();
+        CompletableFuture<ActorRef<CoordinatorMessage>> coordinatorRef = new CompletableFuture<>();
         RunSpec runSpec = runSpec(setup, config);
         Behavior<CoordinatorMessage> coordinator = NpsSearch.coordinator(setup, config, run, listener, journal, result);
-        ClusterSharding sharding = ClusterSharding.get(node.system());
+        ActorRef<SchedulerMessage> scheduler = node.scheduler();
         Behavior<Void> host = Behaviors.setup(ctx -> {
-            ActorRef<CoordinatorMessage> c = ctx.spawn(coordinator, "coordinator");
+            ActorRef<CoordinatorMessage> c = ctx.spawn(once(coordinator), "coordinator");
             ctx.watch(c);
-            Attach attach = Attach.newBuilder().setCoordinator(ActorRefResolver.get(ctx.getSystem()).toSerializationFormat(c))
-                    .setRun(run).setSpec(runSpec).build();
-            EvaluatorMessage poke = EvaluatorMessage.newBuilder().setAttach(attach).build();
-            Cancellable recruiter = ctx.getSystem().scheduler().scheduleAtFixedRate(Duration.ZERO, recruitEvery, () -> {
-                int slots = node.clusterSlots();
-                for (int i = 0; i < slots; i++) {
-                    sharding.entityRefFor(EvaluatorEntity.KEY, EvaluatorEntity.entityId(i)).tell(poke);
-                }
-            }, ctx.getExecutionContext());
+            coordinatorRef.complete(c);
+            SchedulerMessage register = SchedulerMessage.newBuilder().setRegister(RegisterRun.newBuilder().setRun(run)
+                    .setCoordinator(ActorRefResolver.get(ctx.getSystem()).toSerializationFormat(c)).setSpec(runSpec)).build();
+            Cancellable reRegister = ctx.getSystem().scheduler().scheduleAtFixedRate(Duration.ZERO, recruitEvery,
+                    () -> scheduler.tell(register), ctx.getExecutionContext());
             return Behaviors.receive(Void.class)
                     .onSignal(Terminated.class, t -> {
-                        recruiter.cancel();
+                        reRegister.cancel();
+                        scheduler.tell(SchedulerMessage.newBuilder().setEnded(RunEnded.newBuilder().setRun(run)).build());
                         result.completeExceptionally(new SearchException("search coordinator stopped before the end"));
                         return Behaviors.stopped();
+                    })
+                    .onSignal(PostStop.class, t -> {
+                        reRegister.cancel();
+                        // The node's actor system stopped under the search (downed, or a fatal error): say so.
+                        result.completeExceptionally(new SearchException(STOPPED));
+                        return Behaviors.same();
                     })
                     .build();
         });
         // The coordinator stops itself once the result is in (or the search failed); the host then stops too.
-        node.system().systemActorOf(host, "search-" + run, Props.empty());
-        // A node downed by the split-brain resolver (on the minority side of a partition) shuts down: say so.
-        return SearchCompletion.await(result, node.system(),
-                "this node left the cluster before the search ended (downed or stopped); rerun with the same seed");
+        node.system().systemActorOf(once(host), "search-" + run, Props.empty());
+        return new Handle(run, result, coordinatorRef, node);
+    }
+
+    private static final String STOPPED =
+            "this node left the cluster before the search ended (downed or stopped); rerun with the same seed";
+
+    /**
+     * {@code b}, reachable from its actor's props only until it starts. Pekko keeps resolved actor
+     * references in per-thread caches (bounded, but 1024 per thread), and a cached reference keeps
+     * its stopped actor's cell and props; the props would otherwise keep the whole search state (its
+     * partitions, the size of the model) of every recent run alive.
+     */
+    static <T> Behavior<T> once(Behavior<T> b) {
+        java.util.concurrent.atomic.AtomicReference<Behavior<T>> ref = new java.util.concurrent.atomic.AtomicReference<>(b);
+        return Behaviors.setup(ctx -> {
+            Behavior<T> started = ref.getAndSet(null);
+            if (started == null) {
+                throw new IllegalStateException("a search actor cannot be restarted");
+            }
+            return started;
+        });
+    }
+
+    /** A running cluster search. */
+    public static final class Handle {
+        private final String run;
+        private final CompletableFuture<SearchResult> result;
+        private final CompletableFuture<ActorRef<CoordinatorMessage>> coordinator;
+        private final ClusterNode node;
+
+        private Handle(String run, CompletableFuture<SearchResult> result,
+                       CompletableFuture<ActorRef<CoordinatorMessage>> coordinator, ClusterNode node) {
+            this.run = run;
+            this.result = result;
+            this.coordinator = coordinator;
+            this.node = node;
+        }
+
+        /** The run id, as the slot scheduler's accounts name it. */
+        public String run() {
+            return run;
+        }
+
+        /** Completes with the result, or exceptionally (a {@link dev.nps.coordinator.SearchCancelledException} once cancelled). */
+        public CompletableFuture<SearchResult> result() {
+            return result;
+        }
+
+        /**
+         * Stops the search at once: its result fails with a {@code SearchCancelledException} that
+         * holds the generations finished so far, and its slots go to the other runs. No effect once
+         * the search has ended.
+         */
+        public void cancel(String reason) {
+            coordinator.thenAccept(c -> c.tell(CoordinatorMessage.newBuilder()
+                    .setCancel(CancelSearch.newBuilder().setReason(reason)).build()));
+        }
+
+        /** Waits for the result; see {@link SearchCompletion#await}. */
+        public SearchResult await() {
+            // A node downed by the split-brain resolver (on the minority side of a partition) shuts down: say so.
+            return SearchCompletion.await(result, node.system(), STOPPED);
+        }
     }
 }

@@ -6,7 +6,10 @@ import dev.nps.evaluator.actor.OrtBackend;
 import dev.nps.evaluator.actor.ScoringBackend;
 import dev.nps.evaluator.actor.SearchData;
 import dev.nps.evaluator.actor.SimulatedBackend;
+import dev.nps.evaluator.BatchScore;
 import dev.nps.protocol.Attach;
+import dev.nps.protocol.BatchRef;
+import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.RunSpec;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.coordinator.NpsSearch;
@@ -20,29 +23,64 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * What a node has read from its storage root: each spec's experiment (base, task vectors,
- * calibration data) loaded once, each task's partition built once per setting, and one ONNX
- * Runtime scorer per slot and run settings. Evaluator entities take their run's data from here,
- * so a node reads its inputs once whatever the number of slots and runs. Thread-safe.
+ * What a node has read from its storage root, held only while runs use it. Per run (the node's
+ * slots serving it share it): each task's partition, the task vectors (sign-elected ones for a
+ * FUSION with sign election), the calibration tasks and the ranked entries, built when the first
+ * slot attaches and dropped when the last slot's backend for the run is closed (the run ended, or
+ * the slot made room). Per spec: the experiment (base, task vectors, calibration data) and one ONNX
+ * Runtime scorer per slot and scorer options, loaded once while any run uses the spec and kept
+ * {@code linger} after the last one ends, so the searches of one command (which follow each other)
+ * load it once; then closed. Thread-safe.
  */
 final class NodeData implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeData.class);
+    static final Duration DEFAULT_LINGER = Duration.ofSeconds(30);
+
     private final Path storageRoot;
-    private final Map<String, Experiment> experiments = new HashMap<>();           // spec path + unshared policy
-    private final Map<String, SubspacePartition> partitions = new HashMap<>();
-    private final Map<String, ModelScorer> scorers = new HashMap<>();             // spec + slot + scorer options
+    private final long lingerNanos;
+    private final Map<String, Loaded> experiments = new HashMap<>(); // spec path + unshared policy
+    private final Map<String, RunData> runs = new HashMap<>();       // run id
     private boolean closed;
 
+    /** A spec's experiment and the scorers opened over its graph. */
+    private static final class Loaded {
+        final String key;
+        final Experiment ex;
+        final Map<String, ModelScorer> scorers = new LinkedHashMap<>(); // slot + scorer options
+        int runs;
+        long idleSince;
+
+        Loaded(String key, Experiment ex) {
+            this.key = key;
+            this.ex = ex;
+        }
+    }
+
+    /** One run's data on this node; {@code template} has no scorer (each slot adds its own). */
+    private record RunData(String run, Loaded loaded, SearchData template, long minBatchMicros, int[] backends) {
+    }
+
+    /** What the node holds now (tests). */
+    record Stats(int experiments, int idleExperiments, int runs, int backends, int scorers) {
+    }
+
     NodeData(Path storageRoot) {
+        this(storageRoot, DEFAULT_LINGER);
+    }
+
+    NodeData(Path storageRoot, Duration linger) {
         this.storageRoot = storageRoot;
+        this.lingerNanos = linger.toNanos();
     }
 
     /** The backend a slot's evaluator scores an attached run with; a one-line exception if this node cannot. */
@@ -54,6 +92,29 @@ final class NodeData implements AutoCloseable {
         if (run.getSimulatedMicros() > 0) {
             return new SimulatedBackend(run.getSimulatedMicros());
         }
+        expire(System.nanoTime());
+        RunData rd = runs.get(attach.getRun());
+        if (rd == null) {
+            rd = load(attach.getRun(), run);
+            runs.put(rd.run(), rd);
+        }
+        SearchData t = rd.template();
+        Experiment ex = rd.loaded().ex;
+        ScorerOptions slotOptions = slot.options(scorerOptions(run));
+        ModelScorer scorer = rd.loaded().scorers.computeIfAbsent(slot + "|" + slotOptions, k -> {
+            TreeSet<String> names = new TreeSet<>(ex.base().names());
+            names.addAll(ex.carried().names());
+            return ModelScorer.open(ex.spec().graph(), names, slotOptions);
+        });
+        ScoringBackend ort = new OrtBackend(new SearchData(t.base(), t.taus(), t.carried(), scorer, t.partitions(),
+                t.evalTasks(), t.cost(), t.ranked()));
+        rd.backends()[0]++;
+        ScoringBackend b = rd.minBatchMicros() > 0 ? new PacedBackend(ort, rd.minBatchMicros()) : ort;
+        return new Held(b, rd, this);
+    }
+
+    /** Builds a run's data, loading its spec's experiment unless the node holds it already. */
+    private RunData load(String runId, RunSpec run) {
         if (run.getSpec().isEmpty()) {
             throw new IllegalArgumentException("the run names no spec (is the coordinator a cluster coordinator?)");
         }
@@ -63,35 +124,125 @@ final class NodeData implements AutoCloseable {
             throw new IllegalArgumentException("spec " + spec + " on this node differs from the coordinator's (SHA-256 "
                     + sha.substring(0, 12) + " vs " + run.getSpecSha256().substring(0, Math.min(12, run.getSpecSha256().length())) + ")");
         }
-        ScorerOptions options = scorerOptions(run);
-        Experiment ex = experiments.computeIfAbsent(spec + "|" + run.getUnshared(), k -> {
+        String key = spec + "|" + run.getUnshared();
+        Loaded loaded = experiments.get(key);
+        if (loaded == null) {
             long t0 = System.nanoTime();
-            Experiment loaded = Experiment.load(ExperimentSpec.load(spec), options, unshared(run.getUnshared()));
-            LOG.info("loaded spec {} ({} tasks) in {} ms", spec, loaded.taskCount(), (System.nanoTime() - t0) / 1_000_000);
-            return loaded;
-        });
+            Experiment ex = Experiment.load(ExperimentSpec.load(spec), scorerOptions(run), unshared(run.getUnshared()));
+            LOG.info("loaded spec {} ({} tasks) in {} ms", spec, ex.taskCount(), (System.nanoTime() - t0) / 1_000_000);
+            loaded = new Loaded(key, ex);
+            experiments.put(key, loaded);
+        }
+        Experiment ex = loaded.ex;
         Map<Integer, SubspacePartition> parts = new LinkedHashMap<>();
-        for (int t : run.getPartitionTasksList()) {
-            check(t, ex);
-            parts.put(t, partitions.computeIfAbsent(spec + "|" + t + "|" + run.getSubspaces() + "|" + run.getKeep() + "|"
-                    + run.getPartition() + "|" + run.getBandFactor(), k -> partition(ex.taus().get(t), run)));
-        }
         Map<Integer, SearchData.EvalTask> eval = new LinkedHashMap<>();
-        for (int t : run.getEvalTasksList()) {
-            check(t, ex);
-            eval.put(t, new SearchData.EvalTask(ex.dataset(t, Experiment.Split.CALIBRATION), ex.spec().tasks().get(t).output()));
+        List<ParameterSet> taus;
+        try {
+            for (int t : run.getPartitionTasksList()) {
+                check(t, ex);
+                parts.put(t, partition(ex.taus().get(t), run));
+            }
+            for (int t : run.getEvalTasksList()) {
+                check(t, ex);
+                eval.put(t, new SearchData.EvalTask(ex.dataset(t, Experiment.Split.CALIBRATION), ex.spec().tasks().get(t).output()));
+            }
+            // Sign election (FUSION): every node zeroes the same entries from the same fused masks.
+            taus = run.getSignElection() ? NpsSearch.signElected(ex.taus(), run.getFusedMasksList(), parts) : ex.taus();
+        } catch (RuntimeException e) {
+            if (loaded.runs == 0) {
+                loaded.idleSince = System.nanoTime(); // loaded for nothing: lingers like any unused experiment
+            }
+            throw e;
         }
-        ScorerOptions slotOptions = slot.options(options);
-        ModelScorer scorer = scorers.computeIfAbsent(spec + "|" + slot + "|" + slotOptions, k -> {
-            TreeSet<String> names = new TreeSet<>(ex.base().names());
-            names.addAll(ex.carried().names());
-            return ModelScorer.open(ex.spec().graph(), names, slotOptions);
-        });
-        // Sign election (FUSION): every node zeroes the same entries from the same fused masks.
-        List<ParameterSet> taus = run.getSignElection()
-                ? NpsSearch.signElected(ex.taus(), run.getFusedMasksList(), parts) : ex.taus();
-        ScoringBackend ort = new OrtBackend(new SearchData(ex.base(), taus, ex.carried(), scorer, parts, eval));
-        return run.getMinBatchMicros() > 0 ? new PacedBackend(ort, run.getMinBatchMicros()) : ort;
+        loaded.runs++;
+        SearchData template = new SearchData(ex.base(), taus, ex.carried(), null, parts, eval);
+        return new RunData(runId, loaded, template, run.getMinBatchMicros(), new int[1]);
+    }
+
+    /** A backend of {@code rd} was closed: the run's data goes with the last one, the experiment after its linger. */
+    private synchronized void closed(RunData rd) {
+        if (--rd.backends()[0] > 0 || runs.get(rd.run()) != rd) {
+            return;
+        }
+        runs.remove(rd.run());
+        Loaded l = rd.loaded();
+        if (--l.runs == 0) {
+            l.idleSince = System.nanoTime();
+            if (lingerNanos == 0) {
+                expire(l.idleSince);
+            }
+        }
+    }
+
+    /** Closes experiments no run has used for the linger time. */
+    synchronized void expire(long now) {
+        Iterator<Loaded> it = experiments.values().iterator();
+        while (it.hasNext()) {
+            Loaded l = it.next();
+            if (l.runs == 0 && now - l.idleSince >= lingerNanos) {
+                it.remove();
+                closeLoaded(l);
+                LOG.info("freed spec {}: no run has used it for {} s", l.key, lingerNanos / 1_000_000_000);
+            }
+        }
+    }
+
+    synchronized Stats stats() {
+        int idle = 0;
+        int scorers = 0;
+        for (Loaded l : experiments.values()) {
+            idle += l.runs == 0 ? 1 : 0;
+            scorers += l.scorers.size();
+        }
+        int backends = 0;
+        for (RunData rd : runs.values()) {
+            backends += rd.backends()[0];
+        }
+        return new Stats(experiments.size(), idle, runs.size(), backends, scorers);
+    }
+
+    private static void closeLoaded(Loaded l) {
+        l.scorers.values().forEach(ModelScorer::close);
+        l.scorers.clear();
+        l.ex.close();
+    }
+
+    /** A backend that tells its node data when it is closed. */
+    private static final class Held implements ScoringBackend {
+        private final ScoringBackend inner;
+        private final RunData rd;
+        private final NodeData data;
+        private boolean closed;
+
+        Held(ScoringBackend inner, RunData rd, NodeData data) {
+            this.inner = inner;
+            this.rd = rd;
+            this.data = data;
+        }
+
+        @Override
+        public void load(CandidateSpec spec) {
+            inner.load(spec);
+        }
+
+        @Override
+        public BatchScore score(BatchRef ref) {
+            return inner.score(ref);
+        }
+
+        @Override
+        public void release() {
+            inner.release();
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                inner.close();
+                data.closed(rd);
+            }
+        }
     }
 
     private static void check(int t, Experiment ex) {
@@ -131,9 +282,8 @@ final class NodeData implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        scorers.values().forEach(ModelScorer::close);
-        experiments.values().forEach(Experiment::close);
-        scorers.clear();
+        experiments.values().forEach(NodeData::closeLoaded);
         experiments.clear();
+        runs.clear();
     }
 }

@@ -39,4 +39,9 @@ final class PacedBackend implements ScoringBackend {
     public void release() {
         inner.release();
     }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
 }

@@ -126,6 +126,11 @@ final class CandidateState {
         return leader == null && status == Status.RUNNING && !pending.isEmpty();
     }
 
+    /** Batches not yet handed out (0 for a follower or a finished candidate). */
+    int pendingCount() {
+        return hasPending() ? pending.size() : 0;
+    }
+
     /** The next up to {@code max} undispatched batches. */
     List<BatchRef> takeUnit(int max) {
         List<BatchRef> unit = new ArrayList<>();

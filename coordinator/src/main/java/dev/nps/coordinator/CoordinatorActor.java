@@ -6,9 +6,14 @@ import dev.nps.protocol.AbortCandidate;
 import dev.nps.protocol.Attach;
 import dev.nps.protocol.BatchRef;
 import dev.nps.protocol.BatchScored;
+import dev.nps.protocol.CancelSearch;
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.CoordinatorMessage;
+import dev.nps.protocol.DemandSubscription;
+import dev.nps.protocol.EvaluatorLeft;
 import dev.nps.protocol.EvaluatorMessage;
+import dev.nps.protocol.RunDemand;
+import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.SearchCheckpoint;
 import dev.nps.protocol.SearchCounters;
 import dev.nps.protocol.WorkRequest;
@@ -50,6 +55,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * is watched, and the batches of a lost evaluator's unit that never reported are handed out
  * again. Scores are recorded once per (candidate, batch position): a batch scored twice (its
  * first evaluator's report arrived after all) counts once, so the result cannot depend on losses.
+ * An evaluator that moves to another run (a cluster's slot scheduler re-leases its slot) says
+ * {@link EvaluatorLeft} at a unit boundary and is released the same way, without DeathWatch. With a
+ * {@link DemandSubscription} the coordinator tells that scheduler how many evaluators it can use
+ * whenever the number changes; {@link CancelSearch} ends the search with {@link SearchCancelledException}.
  *
  * <p>Local inputs (search space, result future) arrive through the factory; every message it
  * receives or sends is protobuf, with actor references as strings.
@@ -78,6 +87,10 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final Map<String, TreeSet<Integer>> inFlight = new HashMap<>(); // evaluator -> positions of its unit not yet reported
     private final Map<ActorRef<EvaluatorMessage>, String> watched = new HashMap<>();
     private final Map<String, Long> batchesByEvaluator = new TreeMap<>();
+    private final Map<String, Long> epochs = new HashMap<>();          // evaluator -> attachment epoch of its last request
+    private ActorRef<SchedulerMessage> demandTo;                       // cluster: the slot scheduler, once it subscribed
+    private int demandLimit;
+    private int lastDemand = -1;
 
     private int generation;          // 0-based index of the running generation
     private double[][] xs;
@@ -163,6 +176,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                 evaluators.remove(ev);
                 idle.remove(ev);
                 lastCandidate.remove(ev);
+                epochs.remove(ev);
                 int again = release(ev);
                 getContext().getLog().info("evaluator {} lost; {} batches handed out again", ev, again);
                 dispatch();
@@ -178,7 +192,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         if (journal.cancelled() && !finished) {
             finished = true;
             result.completeExceptionally(new SearchCancelledException("the run was cancelled after " + generation
-                    + " of " + config.generations() + " generations of this search"));
+                    + " of " + config.generations() + " generations of this search", history));
             return Behaviors.stopped();
         }
         guarded(() -> {
@@ -188,6 +202,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                 case FAILED -> fail(m.getFailed().getCandidate() < 0
                         ? "evaluator " + m.getFailed().getEvaluator() + " cannot serve the run: " + m.getFailed().getMessage()
                         : "evaluation of candidate " + m.getFailed().getCandidate() + " failed: " + m.getFailed().getMessage());
+                case LEFT -> onLeft(m.getLeft());
+                case SUBSCRIBE -> onSubscribe(m.getSubscribe());
+                case CANCEL -> onCancel(m.getCancel());
                 case KIND_NOT_SET -> getContext().getLog().warn("ignoring an empty coordinator message");
             }
         });
@@ -298,8 +315,45 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return ref;
         });
         release(ev); // normally empty: an evaluator asks once its unit is done or dropped
+        epochs.put(ev, r.getEpoch());
         idle.add(ev);
         dispatch();
+    }
+
+    /** The evaluator serves another run now: what it was handed and never reported goes out again. */
+    private void onLeft(EvaluatorLeft l) {
+        if (!l.getRun().equals(run)) {
+            return;
+        }
+        String ev = l.getEvaluator();
+        ActorRef<EvaluatorMessage> ref = evaluators.remove(ev);
+        if (ref == null) {
+            return;
+        }
+        watched.remove(ref);
+        getContext().unwatch(ref);
+        idle.remove(ev);
+        epochs.remove(ev);
+        int again = release(ev); // lastCandidate stays: back within the generation, it resumes its loaded candidate
+        if (again > 0) {
+            getContext().getLog().info("evaluator {} left the run; {} batches handed out again", ev, again);
+        }
+        dispatch();
+    }
+
+    private void onSubscribe(DemandSubscription s) {
+        demandTo = resolver.resolveActorRef(s.getScheduler());
+        demandLimit = Math.max(1, s.getLimit());
+        lastDemand = -1; // a new subscriber (or limit) gets the current figure at once
+        reportDemand();
+    }
+
+    private void onCancel(CancelSearch c) {
+        if (!finished) {
+            finished = true;
+            String why = c.getReason().isEmpty() ? "search cancelled" : "search cancelled: " + c.getReason();
+            result.completeExceptionally(new SearchCancelledException(why, history));
+        }
     }
 
     /** Forgets {@code ev}'s unit; its batches that never reported are handed out again. */
@@ -441,7 +495,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             abortedInGeneration++;
             droppedSpecs.put(c.id, c.spec);
             EvaluatorMessage abort = EvaluatorMessage.newBuilder()
-                    .setAbort(AbortCandidate.newBuilder().setCandidate(c.id)).build();
+                    .setAbort(AbortCandidate.newBuilder().setCandidate(c.id).setRun(run)).build();
             assigned.forEach((ev, idx) -> {
                 if (idx == k) {
                     evaluators.get(ev).tell(abort);
@@ -521,15 +575,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     // ------------------------------------------------------------------ work
 
     private void dispatch() {
-        if (candidates == null) {
-            return;
-        }
-        Iterator<String> it = idle.iterator();
+        Iterator<String> it = candidates == null ? java.util.Collections.emptyIterator() : idle.iterator();
         while (it.hasNext()) {
             String ev = it.next();
             CandidateState c = choose(ev);
             if (c == null) {
-                return;
+                break;
             }
             List<BatchRef> unit = c.takeUnit(config.batchesPerUnit());
             it.remove();
@@ -540,7 +591,32 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             workers[c.index]++;
             lastCandidate.put(ev, c.index);
             evaluators.get(ev).tell(EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder()
-                    .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit)).build());
+                    .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit).setRun(run).setEpoch(epochs.getOrDefault(ev, 0L)))
+                    .build());
+        }
+        reportDemand();
+    }
+
+    /** Tells a subscribed scheduler how many evaluators this run can use now, when that changed. */
+    private void reportDemand() {
+        if (demandTo == null || finished) {
+            return;
+        }
+        long wanted = assigned.size(); // busy evaluators
+        int perUnit = config.batchesPerUnit();
+        if (candidates != null) {
+            for (CandidateState c : candidates) {
+                if (wanted >= demandLimit) {
+                    break;
+                }
+                wanted += (c.pendingCount() + perUnit - 1) / perUnit; // units ready to hand out
+            }
+        }
+        int d = (int) Math.min(wanted, demandLimit);
+        if (d != lastDemand) {
+            lastDemand = d;
+            demandTo.tell(SchedulerMessage.newBuilder().setDemand(RunDemand.newBuilder().setRun(run).setSlots(d)
+                    .addAllIdle(idle)).build());
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.nps.coordinator;
 
 /** A search that could not finish; the message is one line fit for a user. */
-public class SearchException extends RuntimeException {
+public sealed class SearchException extends RuntimeException permits SearchCancelledException {
     public SearchException(String message) {
         super(message);
     }

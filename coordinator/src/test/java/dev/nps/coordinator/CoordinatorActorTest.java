@@ -9,6 +9,11 @@ import com.typesafe.config.ConfigFactory;
 import dev.nps.evaluator.actor.ProtoSerializer;
 import dev.nps.evaluator.actor.SearchData;
 import dev.nps.protocol.BatchRef;
+import dev.nps.protocol.CancelSearch;
+import dev.nps.protocol.DemandSubscription;
+import dev.nps.protocol.EvaluatorLeft;
+import dev.nps.protocol.RunDemand;
+import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.BatchScored;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorFailed;
@@ -123,5 +128,50 @@ class CoordinatorActorTest {
                 .setCandidate(unit.getCandidate()).setBatch(unit.getBatches(0)).setCorrect(3).setCount(49)));
         var e = assertThrows(CompletionException.class, () -> h.result().join());
         assertTrue(e.getCause().getMessage().contains("reported 49 samples"), e.getCause().getMessage());
+    }
+
+    @Test
+    void anEvaluatorThatLeavesForAnotherRunHasItsUnreportedBatchesHandedOutAgain() {
+        Harness h = start();
+        h.requestWork();
+        WorkUnit unit = h.probe().receiveMessage().getWork();
+        assertEquals("run-7", unit.getRun());
+        assertEquals(0, unit.getEpoch());
+        h.score(unit.getCandidate(), unit.getBatches(0), 50);
+        h.score(unit.getCandidate(), unit.getBatches(1), 50);
+        // It leaves with four batches unreported (a unit handed out as the switch happened), then comes back.
+        h.tell(CoordinatorMessage.newBuilder().setLeft(EvaluatorLeft.newBuilder().setEvaluator(h.self()).setRun("run-7")));
+        h.tell(CoordinatorMessage.newBuilder().setRequest(WorkRequest.newBuilder().setEvaluator(h.self()).setRun("run-7")
+                .setEpoch(2)));
+        WorkUnit again = h.probe().receiveMessage().getWork();
+        assertEquals(unit.getCandidate(), again.getCandidate(), "back in the same generation, it resumes its candidate");
+        assertEquals(unit.getBatchesList().subList(2, 6), again.getBatchesList());
+        assertEquals(2, again.getEpoch(), "a unit names the attachment it answers");
+    }
+
+    @Test
+    void aSubscribedSchedulerIsToldHowManyEvaluatorsTheRunCanUse() {
+        Harness h = start();
+        TestProbe<SchedulerMessage> scheduler = KIT.createTestProbe(SchedulerMessage.class);
+        String ref = ActorRefResolver.get(KIT.system()).toSerializationFormat(scheduler.getRef());
+        h.tell(CoordinatorMessage.newBuilder().setSubscribe(DemandSubscription.newBuilder().setScheduler(ref).setLimit(3)));
+        RunDemand d = scheduler.receiveMessage().getDemand();
+        assertEquals("run-7", d.getRun());
+        assertEquals(3, d.getSlots(), "8 units ready: as many evaluators as the limit");
+        h.tell(CoordinatorMessage.newBuilder().setSubscribe(DemandSubscription.newBuilder().setScheduler(ref).setLimit(100)));
+        assertEquals(8, scheduler.receiveMessage().getDemand().getSlots());
+        h.requestWork(); // one unit handed out: 1 busy + 7 ready, unchanged
+        h.probe().receiveMessage();
+        scheduler.expectNoMessage(Duration.ofMillis(100));
+    }
+
+    @Test
+    void aCancelledSearchFailsWithItsPartialHistory() {
+        Harness h = start();
+        h.tell(CoordinatorMessage.newBuilder().setCancel(CancelSearch.newBuilder().setReason("by the user")));
+        var e = assertThrows(CompletionException.class, () -> h.result().join());
+        SearchCancelledException c = assertInstanceOf(SearchCancelledException.class, e.getCause());
+        assertEquals("search cancelled: by the user", c.getMessage());
+        assertEquals(List.of(), c.history(), "no generation had finished");
     }
 }

@@ -5,7 +5,7 @@ import dev.nps.coordinator.SearchRecords;
 import dev.nps.coordinator.SearchResult;
 import dev.nps.coordinator.SearchRunner;
 import dev.nps.protocol.GenerationKept;
-import dev.nps.protocol.RunEnded;
+import dev.nps.protocol.RunClosed;
 import dev.nps.protocol.RunOpened;
 import dev.nps.protocol.RunStatus;
 import dev.nps.protocol.SearchCheckpoint;
@@ -128,7 +128,7 @@ public final class DurableRun {
 
     /** Records how the run ended; waits until it is kept. */
     public void end(RunStatus status, String reason) {
-        RunEnded ended = RunEnded.newBuilder().setStatus(status).setReason(reason == null ? "" : reason)
+        RunClosed ended = RunClosed.newBuilder().setStatus(status).setReason(reason == null ? "" : reason)
                 .setEndedEpochMillis(System.currentTimeMillis()).build();
         await(system, AskPattern.ask(record, (ActorRef<org.apache.pekko.Done> a) -> new RunEntity.End(ended, a), ASK,
                 system.scheduler()), "record the run's end");

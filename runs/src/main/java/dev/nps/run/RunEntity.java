@@ -2,7 +2,7 @@ package dev.nps.run;
 
 import com.google.protobuf.Message;
 import dev.nps.protocol.GenerationKept;
-import dev.nps.protocol.RunEnded;
+import dev.nps.protocol.RunClosed;
 import dev.nps.protocol.RunOpened;
 import dev.nps.protocol.RunSnapshot;
 import dev.nps.protocol.RunStatus;
@@ -47,7 +47,7 @@ public final class RunEntity extends EventSourcedBehavior<RunEntity.Command, Mes
     public record FinishSearch(SearchFinished finished, ActorRef<Done> replyTo) implements Command {
     }
 
-    public record End(RunEnded ended, ActorRef<Done> replyTo) implements Command {
+    public record End(RunClosed ended, ActorRef<Done> replyTo) implements Command {
     }
 
     public record Get(ActorRef<RunState> replyTo) implements Command {
@@ -115,7 +115,7 @@ public final class RunEntity extends EventSourcedBehavior<RunEntity.Command, Mes
             case RunOpened o -> state.opened(o);
             case GenerationKept g -> state.kept(g);
             case SearchFinished f -> state.finished(f);
-            case RunEnded e -> state.ended(e.getStatus(), e.getReason());
+            case RunClosed e -> state.ended(e.getStatus(), e.getReason());
             default -> throw new IllegalStateException("unknown event in the journal of a run: " + event.getClass().getName());
         };
     }

@@ -7,10 +7,19 @@ import dev.nps.protocol.BatchRef;
 import dev.nps.protocol.BatchScored;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorFailed;
+import dev.nps.protocol.EvaluatorLeft;
 import dev.nps.protocol.EvaluatorMessage;
+import dev.nps.protocol.ReleaseRun;
+import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.ScoreNext;
+import dev.nps.protocol.SlotServing;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -28,22 +37,48 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * arrives meanwhile is seen between two batches. The last candidate's loaded model is kept, so
  * consecutive units of one candidate are materialized once.
  *
- * <p>An Attach for the run it already serves is ignored (a cluster coordinator repeats it to
- * reach entities that started elsewhere); one for another run drops the current unit and takes
- * a backend for the new run.
+ * <p>Several runs, one at a time. An Attach is a lease: serve that run. Repeating it for the run
+ * being served changes nothing (a cluster scheduler re-sends leases at will). One for another run
+ * takes effect at the next unit boundary, never mid-unit: the evaluator tells the old run's
+ * coordinator {@link EvaluatorLeft} and asks the new one for work. Each switch starts a new
+ * attachment epoch, carried by its WorkRequests and echoed in WorkUnits, so a unit handed out
+ * just before the coordinator learnt of the switch is dropped here (that coordinator hands it out
+ * again on EvaluatorLeft). The backend of every run served is kept while the run is active, up to
+ * {@code maxBackends} (least recently served ones are closed first), so switching back is cheap;
+ * {@link ReleaseRun}, or an Attach whose active list no longer names a run, closes it.
  */
 public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
+    /** Backends kept per evaluator by default: each holds a candidate's buffers and session. */
+    public static final int DEFAULT_MAX_BACKENDS = 4;
+
     private final Function<Attach, ScoringBackend> backends;
     private final Runnable onStop;
+    private final int maxBackends;
     private final ActorRefResolver resolver;
     private final String self;
+    private final Map<String, Served> runs = new LinkedHashMap<>(16, 0.75f, true); // access order: eldest = least recent
+    private final Map<String, ActorRef<SchedulerMessage>> schedulers = new LinkedHashMap<>();
 
-    private ActorRef<CoordinatorMessage> coordinator;
-    private String coordinatorPath = "";
-    private String run = "";
-    private ScoringBackend backend;
+    private Served current;          // the run served now; null before the first Attach or after its run ended
+    private Attach pending;          // a lease for another run, taken at the end of the current unit
+    private long epoch;
     private WorkUnit unit;           // current unit, null when idle
     private int next;                // index of the unit's next batch
+    private long unitSeq;
+
+    /** A run this evaluator has served: its coordinator and backend (null if it could not be built). */
+    private static final class Served {
+        final String run;
+        final String coordinatorPath;
+        final ActorRef<CoordinatorMessage> coordinator;
+        ScoringBackend backend;
+
+        Served(String run, String coordinatorPath, ActorRef<CoordinatorMessage> coordinator) {
+            this.run = run;
+            this.coordinatorPath = coordinatorPath;
+            this.coordinator = coordinator;
+        }
+    }
 
     /** An evaluator scoring with ONNX Runtime over one node's shared data, whatever run it serves. */
     public static Behavior<EvaluatorMessage> create(SearchData data) {
@@ -55,15 +90,25 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         return create(backends, () -> { });
     }
 
-    /** As above; {@code onStop} runs once the actor has stopped and released its backend (e.g. frees its GPU slot). */
+    /** As above; {@code onStop} runs once the actor has stopped and closed its backends (e.g. frees its GPU slot). */
     public static Behavior<EvaluatorMessage> create(Function<Attach, ScoringBackend> backends, Runnable onStop) {
-        return Behaviors.setup(ctx -> new EvaluatorActor(ctx, backends, onStop));
+        return create(backends, onStop, DEFAULT_MAX_BACKENDS);
     }
 
-    private EvaluatorActor(ActorContext<EvaluatorMessage> ctx, Function<Attach, ScoringBackend> backends, Runnable onStop) {
+    /** As above, keeping at most {@code maxBackends} runs' backends. */
+    public static Behavior<EvaluatorMessage> create(Function<Attach, ScoringBackend> backends, Runnable onStop, int maxBackends) {
+        if (maxBackends < 1) {
+            throw new IllegalArgumentException("an evaluator keeps at least one backend, got " + maxBackends);
+        }
+        return Behaviors.setup(ctx -> new EvaluatorActor(ctx, backends, onStop, maxBackends));
+    }
+
+    private EvaluatorActor(ActorContext<EvaluatorMessage> ctx, Function<Attach, ScoringBackend> backends, Runnable onStop,
+                           int maxBackends) {
         super(ctx);
         this.backends = backends;
         this.onStop = onStop;
+        this.maxBackends = maxBackends;
         this.resolver = ActorRefResolver.get(ctx.getSystem());
         this.self = resolver.toSerializationFormat(ctx.getSelf());
     }
@@ -73,7 +118,8 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         return newReceiveBuilder()
                 .onMessage(EvaluatorMessage.class, this::onMessage)
                 .onSignal(PostStop.class, signal -> {
-                    releaseBackend();
+                    runs.values().forEach(EvaluatorActor::close);
+                    runs.clear();
                     onStop.run();
                     return this;
                 })
@@ -86,100 +132,195 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
             case WORK -> start(m.getWork());
             case NEXT -> scoreNext(m.getNext());
             case ABORT -> abort(m.getAbort());
+            case RELEASE -> release(m.getRelease());
             case KIND_NOT_SET -> getContext().getLog().warn("ignoring an empty evaluator message");
         }
         return this;
     }
 
     private void attach(Attach a) {
-        if (backend != null && a.getRun().equals(run) && a.getCoordinator().equals(coordinatorPath)) {
-            return; // already serving this run
-        }
-        releaseBackend();
-        unit = null;
-        coordinator = resolver.resolveActorRef(a.getCoordinator());
-        coordinatorPath = a.getCoordinator();
-        run = a.getRun();
-        try {
-            backend = backends.apply(a);
-        } catch (RuntimeException e) {
-            fail(-1, e); // this node cannot serve the run (missing or different files): the search stops, saying why
+        if (current != null && a.getRun().equals(current.run) && a.getCoordinator().equals(current.coordinatorPath)) {
+            pending = null; // the lease stands: a switch asked for earlier is off
+            acknowledge(a);
+            collect(a);
             return;
         }
-        requestWork();
+        if (unit != null) {
+            pending = a; // switch at the unit boundary, never mid-unit
+            return;
+        }
+        switchTo(a);
     }
 
-    private void start(WorkUnit w) {
-        if (backend == null) {
-            getContext().getLog().warn("ignoring work for candidate {}: not attached to a run", w.getCandidate());
-            return;
+    private void switchTo(Attach a) {
+        pending = null;
+        if (current != null) {
+            current.coordinator.tell(CoordinatorMessage.newBuilder()
+                    .setLeft(EvaluatorLeft.newBuilder().setEvaluator(self).setRun(current.run)).build());
         }
-        unit = w;
-        next = 0;
-        try {
-            backend.load(w.getSpec());
-        } catch (RuntimeException e) {
-            fail(w.getCandidate(), e);
-            return;
+        Served s = runs.get(a.getRun());
+        if (s != null && !s.coordinatorPath.equals(a.getCoordinator())) {
+            close(runs.remove(a.getRun())); // the same run id from another coordinator: not the same run
+            s = null;
         }
-        getContext().getSelf().tell(next(w.getCandidate()));
-    }
-
-    private void scoreNext(ScoreNext n) {
-        if (unit == null || unit.getCandidate() != n.getCandidate()) {
-            return; // the unit was dropped by an abort
+        epoch++;
+        if (s == null) {
+            s = new Served(a.getRun(), a.getCoordinator(), resolver.resolveActorRef(a.getCoordinator()));
+            runs.put(s.run, s);
+            current = s;
+            evictBeyondLimit();
+            try {
+                s.backend = backends.apply(a);
+            } catch (RuntimeException e) {
+                fail(-1, e); // this node cannot serve the run (missing or different files): the search stops, saying why
+                acknowledge(a);
+                return;
+            }
         }
-        BatchRef ref = unit.getBatches(next);
-        BatchScore score;
-        try {
-            score = backend.score(ref);
-        } catch (RuntimeException e) {
-            fail(unit.getCandidate(), e);
-            return;
-        }
-        coordinator.tell(CoordinatorMessage.newBuilder().setScored(BatchScored.newBuilder()
-                .setEvaluator(self).setCandidate(unit.getCandidate()).setBatch(ref)
-                .setCorrect(score.correct()).setCount(score.count())).build());
-        next++;
-        if (next < unit.getBatchesCount()) {
-            getContext().getSelf().tell(next(unit.getCandidate()));
-        } else {
-            unit = null;
+        current = s;
+        acknowledge(a);
+        collect(a);
+        if (s.backend != null) {
             requestWork();
         }
     }
 
-    private void abort(AbortCandidate a) {
-        if (unit != null && unit.getCandidate() == a.getCandidate()) {
+    private void evictBeyondLimit() {
+        Iterator<Served> it = runs.values().iterator();
+        while (runs.size() > maxBackends && it.hasNext()) {
+            Served s = it.next();
+            if (s != current) {
+                close(s);
+                it.remove();
+            }
+        }
+    }
+
+    /** Closes the backends of runs the scheduler no longer lists as active (a missed ReleaseRun). */
+    private void collect(Attach a) {
+        if (a.getActiveCount() == 0) {
+            return; // no scheduler, no list
+        }
+        Set<String> active = new HashSet<>(a.getActiveList());
+        runs.values().removeIf(s -> {
+            if (s == current || active.contains(s.run)) {
+                return false;
+            }
+            close(s);
+            return true;
+        });
+    }
+
+    private void acknowledge(Attach a) {
+        if (a.getScheduler().isEmpty()) {
+            return;
+        }
+        ActorRef<SchedulerMessage> scheduler = schedulers.computeIfAbsent(a.getScheduler(), resolver::resolveActorRef);
+        if (schedulers.size() > 4) { // a scheduler that moved leaves its old ref behind
+            schedulers.keySet().removeIf(k -> !k.equals(a.getScheduler()));
+        }
+        scheduler.tell(SchedulerMessage.newBuilder().setServing(SlotServing.newBuilder().setSlot(a.getSlot())
+                .setRun(current == null ? "" : current.run).setEvaluator(self)).build());
+    }
+
+    private void release(ReleaseRun r) {
+        if (pending != null && pending.getRun().equals(r.getRun())) {
+            pending = null;
+        }
+        Served s = runs.remove(r.getRun());
+        if (s != null) {
+            close(s);
+        }
+        if (current != null && current.run.equals(r.getRun())) {
+            current = null; // its coordinator is gone: no EvaluatorLeft, and the unit's scores would be wasted
             unit = null;
+            if (pending != null) {
+                switchTo(pending);
+            }
+        }
+    }
+
+    private void start(WorkUnit w) {
+        if (current == null || current.backend == null || !w.getRun().equals(current.run) || w.getEpoch() != epoch) {
+            getContext().getLog().debug("dropping a unit of candidate {} for run '{}' epoch {}: serving another attachment",
+                    w.getCandidate(), w.getRun(), w.getEpoch());
+            return;
+        }
+        unit = w;
+        next = 0;
+        unitSeq++;
+        try {
+            current.backend.load(w.getSpec());
+        } catch (RuntimeException e) {
+            fail(w.getCandidate(), e);
+            return;
+        }
+        getContext().getSelf().tell(next(w.getCandidate(), unitSeq));
+    }
+
+    private void scoreNext(ScoreNext n) {
+        if (unit == null || n.getUnit() != unitSeq) {
+            return; // the unit was dropped (abort, run released)
+        }
+        BatchRef ref = unit.getBatches(next);
+        BatchScore score;
+        try {
+            score = current.backend.score(ref);
+        } catch (RuntimeException e) {
+            fail(unit.getCandidate(), e);
+            return;
+        }
+        current.coordinator.tell(CoordinatorMessage.newBuilder().setScored(BatchScored.newBuilder()
+                .setEvaluator(self).setCandidate(unit.getCandidate()).setBatch(ref)
+                .setCorrect(score.correct()).setCount(score.count())).build());
+        next++;
+        if (next < unit.getBatchesCount()) {
+            getContext().getSelf().tell(next(unit.getCandidate(), unitSeq));
+        } else {
+            unitDone();
+        }
+    }
+
+    private void abort(AbortCandidate a) {
+        if (unit != null && unit.getCandidate() == a.getCandidate() && a.getRun().equals(current.run)) {
+            unitDone();
+        }
+    }
+
+    /** A unit boundary: take a pending lease, else ask for more. */
+    private void unitDone() {
+        unit = null;
+        if (pending != null) {
+            switchTo(pending);
+        } else {
             requestWork();
         }
     }
 
     private void requestWork() {
-        coordinator.tell(CoordinatorMessage.newBuilder()
-                .setRequest(WorkRequest.newBuilder().setEvaluator(self).setRun(run)).build());
+        current.coordinator.tell(CoordinatorMessage.newBuilder()
+                .setRequest(WorkRequest.newBuilder().setEvaluator(self).setRun(current.run).setEpoch(epoch)).build());
     }
 
     private void fail(long candidate, RuntimeException e) {
         unit = null;
-        if (backend != null) {
-            backend.release();
+        if (current.backend != null) {
+            current.backend.release();
         }
         String msg = e.getMessage() == null ? e.toString() : e.getMessage();
         getContext().getLog().error("candidate {} failed: {}", candidate, msg);
-        coordinator.tell(CoordinatorMessage.newBuilder().setFailed(EvaluatorFailed.newBuilder()
+        current.coordinator.tell(CoordinatorMessage.newBuilder().setFailed(EvaluatorFailed.newBuilder()
                 .setEvaluator(self).setCandidate(candidate).setMessage(msg)).build());
     }
 
-    private static EvaluatorMessage next(long candidate) {
-        return EvaluatorMessage.newBuilder().setNext(ScoreNext.newBuilder().setCandidate(candidate)).build();
+    private static EvaluatorMessage next(long candidate, long unit) {
+        return EvaluatorMessage.newBuilder().setNext(ScoreNext.newBuilder().setCandidate(candidate).setUnit(unit)).build();
     }
 
-    private void releaseBackend() {
-        if (backend != null) {
-            backend.release();
-            backend = null;
+    private static void close(Served s) {
+        if (s.backend != null) {
+            s.backend.close();
+            s.backend = null;
         }
     }
 }

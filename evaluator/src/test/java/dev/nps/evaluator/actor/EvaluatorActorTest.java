@@ -13,6 +13,9 @@ import dev.nps.protocol.BatchScored;
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorMessage;
+import dev.nps.protocol.ReleaseRun;
+import dev.nps.protocol.SchedulerMessage;
+import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.TaskMask;
 import dev.nps.protocol.WorkUnit;
 import dev.nps.storage.subspace.SubspacePartition;
@@ -55,7 +58,7 @@ class EvaluatorActorTest {
     }
 
     private static WorkUnit.Builder unit(long candidate, int tasks, int batches) {
-        WorkUnit.Builder u = WorkUnit.newBuilder().setCandidate(candidate).setSpec(spec);
+        WorkUnit.Builder u = WorkUnit.newBuilder().setCandidate(candidate).setSpec(spec).setRun("run-1").setEpoch(1);
         int position = 0;
         for (int b = 0; b < batches; b++) {
             for (int t = 0; t < tasks; t++) {
@@ -100,7 +103,7 @@ class EvaluatorActorTest {
         WorkUnit u = unit(7, 8, 6).build(); // all 48 batches: far more than fit before the abort lands
         ev.tell(EvaluatorMessage.newBuilder().setWork(u).build());
         assertEquals(7, probe.receiveMessage().getScored().getCandidate());
-        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7)).build());
+        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7).setRun("run-1")).build());
         int scored = 1;
         while (true) {
             CoordinatorMessage m = probe.receiveMessage(Duration.ofSeconds(10));
@@ -111,7 +114,7 @@ class EvaluatorActorTest {
         }
         assertTrue(scored < u.getBatchesCount(), "scored " + scored + " of " + u.getBatchesCount() + " despite the abort");
         // An abort for some other candidate changes nothing.
-        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(99)).build());
+        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(99).setRun("run-1")).build());
         probe.expectNoMessage(Duration.ofMillis(100));
         KIT.stop(ev);
     }
@@ -127,6 +130,128 @@ class EvaluatorActorTest {
         CoordinatorMessage m = probe.receiveMessage();
         assertEquals(5, m.getFailed().getCandidate());
         assertTrue(m.getFailed().getMessage().contains("kept counts"), m.getFailed().getMessage());
+        KIT.stop(ev);
+    }
+
+    // ------------------------------------------------------------------ several runs
+
+    /** Counts the simulated backends built and closed, per run. */
+    private static final class Backends implements java.util.function.Function<Attach, ScoringBackend> {
+        final java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.List<String> closed = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public ScoringBackend apply(Attach a) {
+            built.add(a.getRun());
+            SimulatedBackend inner = new SimulatedBackend(1_000);
+            return new ScoringBackend() {
+                @Override
+                public void load(CandidateSpec s) {
+                    inner.load(s);
+                }
+
+                @Override
+                public BatchScore score(BatchRef ref) {
+                    return inner.score(ref);
+                }
+
+                @Override
+                public void release() {
+                }
+
+                @Override
+                public void close() {
+                    closed.add(a.getRun());
+                }
+            };
+        }
+    }
+
+    private static EvaluatorMessage lease(TestProbe<CoordinatorMessage> coordinator, String run, TestProbe<SchedulerMessage> scheduler,
+                                          String... active) {
+        ActorRefResolver r = ActorRefResolver.get(KIT.system());
+        return EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(r.toSerializationFormat(coordinator.getRef()))
+                .setRun(run).setScheduler(r.toSerializationFormat(scheduler.getRef())).setSlot("slot-3")
+                .addAllActive(java.util.List.of(active))).build();
+    }
+
+    private static WorkUnit unitFor(String run, long epoch, long candidate, int batches) {
+        return unit(candidate, 1, batches).setRun(run).setEpoch(epoch).build();
+    }
+
+    @Test
+    void aLeaseForAnotherRunTakesEffectAtTheUnitBoundary() {
+        TestProbe<CoordinatorMessage> a = KIT.createTestProbe(CoordinatorMessage.class);
+        TestProbe<CoordinatorMessage> b = KIT.createTestProbe(CoordinatorMessage.class);
+        TestProbe<SchedulerMessage> scheduler = KIT.createTestProbe(SchedulerMessage.class);
+        ActorRef<EvaluatorMessage> ev = KIT.spawn(EvaluatorActor.create(new Backends()));
+        ev.tell(lease(a, "A", scheduler, "A", "B"));
+        var serving = scheduler.receiveMessage().getServing();
+        assertEquals("A", serving.getRun());
+        assertEquals("slot-3", serving.getSlot());
+        WorkRequest first = a.receiveMessage().getRequest();
+        assertEquals(1, first.getEpoch());
+        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("A", 1, 4, 6)).build());
+        ev.tell(lease(b, "B", scheduler, "A", "B")); // mid-unit
+        for (int i = 0; i < 6; i++) {
+            assertEquals(4, a.receiveMessage().getScored().getCandidate(), "the unit is finished first");
+        }
+        assertEquals("A", a.receiveMessage().getLeft().getRun()); // names the run it leaves
+        assertEquals(2, b.receiveMessage().getRequest().getEpoch());
+        assertEquals("B", scheduler.receiveMessage().getServing().getRun());
+
+        // A unit A handed out before it saw EvaluatorLeft, and one of B for an older attachment: dropped.
+        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("A", 1, 5, 2)).build());
+        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("B", 1, 5, 2)).build());
+        a.expectNoMessage(Duration.ofMillis(100));
+        b.expectNoMessage(Duration.ZERO);
+        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("B", 2, 5, 2)).build());
+        assertEquals(5, b.receiveMessage().getScored().getCandidate());
+        KIT.stop(ev);
+    }
+
+    @Test
+    void backendsAreKeptPerRunWhileActiveAndClosedWhenTheRunEnds() {
+        TestProbe<CoordinatorMessage> a = KIT.createTestProbe(CoordinatorMessage.class);
+        TestProbe<CoordinatorMessage> b = KIT.createTestProbe(CoordinatorMessage.class);
+        TestProbe<CoordinatorMessage> c = KIT.createTestProbe(CoordinatorMessage.class);
+        TestProbe<SchedulerMessage> scheduler = KIT.createTestProbe(SchedulerMessage.class);
+        Backends backends = new Backends();
+        ActorRef<EvaluatorMessage> ev = KIT.spawn(EvaluatorActor.create(backends, () -> { }, 2));
+        ev.tell(lease(a, "A", scheduler, "A", "B", "C"));
+        assertEquals(1, a.receiveMessage().getRequest().getEpoch());
+        ev.tell(lease(b, "B", scheduler, "A", "B", "C"));
+        assertTrue(a.receiveMessage().hasLeft());
+        assertEquals(2, b.receiveMessage().getRequest().getEpoch());
+        ev.tell(lease(a, "A", scheduler, "A", "B", "C")); // back to A: its backend is still there
+        assertTrue(b.receiveMessage().hasLeft());
+        assertEquals(3, a.receiveMessage().getRequest().getEpoch());
+        assertEquals(java.util.List.of("A", "B"), backends.built);
+        ev.tell(lease(c, "C", scheduler, "A", "B", "C")); // a third: the least recently served (B) makes room
+        assertTrue(a.receiveMessage().hasLeft());
+        assertEquals(4, c.receiveMessage().getRequest().getEpoch());
+        assertEquals(java.util.List.of("A", "B", "C"), backends.built);
+        assertEquals(java.util.List.of("B"), backends.closed);
+
+        // C ends mid-unit: the unit is dropped at once (its coordinator is gone), nothing is said to it.
+        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("C", 4, 9, 48)).build());
+        assertTrue(c.receiveMessage().hasScored());
+        ev.tell(EvaluatorMessage.newBuilder().setRelease(ReleaseRun.newBuilder().setRun("C")).build());
+        int more = 0;
+        while (true) {
+            try {
+                assertTrue(c.receiveMessage(Duration.ofMillis(300)).hasScored(), "only scores, and no EvaluatorLeft");
+                more++;
+            } catch (AssertionError timeout) {
+                break; // nothing for 300 ms
+            }
+        }
+        assertTrue(more < 5, "the released run's unit went on: " + more + " more batches");
+        assertTrue(backends.closed.contains("C"));
+        // A lease whose active list no longer names A closes A's backend too (a ReleaseRun that was lost).
+        ev.tell(lease(b, "B", scheduler, "B"));
+        assertEquals(5, b.receiveMessage().getRequest().getEpoch());
+        assertEquals(java.util.List.of("B", "C", "A"), backends.closed);
         KIT.stop(ev);
     }
 }
