@@ -35,7 +35,7 @@ final class SearchBackend implements AutoCloseable {
         ServedCommands.Served served = ServedCommands.current();
         if (served != null) { // a run executed by `nps serve`: the node's evaluators, the node's journal
             SearchBackend b = new SearchBackend(null, served.durable().runner(new ClusterSearch(served.node(), runtime.spec,
-                    runtime.scorerOptions(plan), runtime.unsharedPolicy())));
+                    runtime.scorerOptions(plan), runtime.unsharedPolicy()).withShare(served.weight(), served.maxSlots())));
             b.served = true;
             return b;
         }

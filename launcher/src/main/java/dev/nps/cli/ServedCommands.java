@@ -22,7 +22,7 @@ final class ServedCommands {
     private static final ThreadLocal<Served> SERVED = new ThreadLocal<>();
 
     /** What a served command's {@link SearchBackend} uses instead of its own. */
-    record Served(ClusterNode node, DurableRun durable) {
+    record Served(ClusterNode node, DurableRun durable, double weight, int maxSlots) {
     }
 
     private ServedCommands() {
@@ -36,7 +36,7 @@ final class ServedCommands {
         List<String> args = confined(request.getArgsList(), node.settings().storageRoot());
         StringWriter err = new StringWriter();
         int code;
-        SERVED.set(new Served(node, durable));
+        SERVED.set(new Served(node, durable, request.getWeight() > 0 ? request.getWeight() : 1, request.getMaxSlots()));
         try {
             code = Main.run(new PrintWriter(err, true), args.toArray(String[]::new));
         } finally {

@@ -18,6 +18,11 @@ final class ServeChild implements AutoCloseable {
     }
 
     static ServeChild start(Path dir, String name, int port, Path storageRoot, String extraNodeConfig) {
+        return start(dir, name, port, port, storageRoot, extraNodeConfig);
+    }
+
+    /** A node joining the seed on {@code seedPort} (itself when equal to {@code port}). */
+    static ServeChild start(Path dir, String name, int port, int seedPort, Path storageRoot, String extraNodeConfig) {
         try {
             Path conf = dir.resolve(name + ".conf");
             Files.writeString(conf, """
@@ -32,7 +37,7 @@ final class ServeChild implements AutoCloseable {
                       %s
                     }
                     pekko.cluster.jmx.enabled = off
-                    """.formatted(port, port, storageRoot, extraNodeConfig));
+                    """.formatted(port, seedPort, storageRoot, extraNodeConfig));
             Path args = dir.resolve(name + ".args");
             Files.writeString(args, "-cp\n\"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n");
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-Xmx768m",

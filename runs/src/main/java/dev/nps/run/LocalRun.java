@@ -53,6 +53,11 @@ public final class LocalRun implements AutoCloseable {
         return run;
     }
 
+    /** Keeps one generation directly (benchmarks, tools): what a search's journal does after each generation. */
+    public void keep(dev.nps.protocol.GenerationKept generation) {
+        system.tell(new RunEntity.KeepGeneration(generation));
+    }
+
     /** Records the end (succeeded, failed or cancelled) and closes. */
     public void end(RunStatus status, String reason) {
         if (!ended) {

@@ -1,0 +1,130 @@
+package dev.nps.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nps.protocol.RunControl;
+import dev.nps.protocol.RunReport;
+import dev.nps.protocol.RunRequest;
+import dev.nps.protocol.RunStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A coordinator killed outright: three {@code nps serve} nodes in child JVMs share a PostgreSQL
+ * journal (started by .ci/run, tools/postgres-test-server.sh). The JVM that hosts a run's
+ * coordinator is SIGKILLed mid-search; the run restarts on another node by itself and finishes
+ * with the trajectory digests and model bytes of an undisturbed embedded run.
+ */
+@Tag("slow")
+class ServedRunFailoverTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aRunWhoseCoordinatorNodeIsKilledFinishesOnAnotherNodeAsAnUndisturbedRun() throws Exception {
+        String url = System.getenv("NPS_TEST_POSTGRES_URL");
+        if (url == null) {
+            if ("true".equals(System.getenv("CI"))) {
+                throw new AssertionError("CI=true but NPS_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL");
+            }
+            Assumptions.abort("no PostgreSQL (eval \"$(tools/postgres-test-server.sh start)\" to run this test)");
+        }
+        String journal = "journal { url = \"%s\", user = \"%s\", password = \"%s\", schema = \"failover_%d\" }".formatted(url,
+                System.getenv("NPS_TEST_POSTGRES_USER"), System.getenv("NPS_TEST_POSTGRES_PASSWORD"), System.nanoTime());
+        Path root = tmp.resolve("root");
+        CliFixture.copyDigits(root.resolve("digits"));
+        List<String> merge = List.of("merge", "--method", "nps", "--keep", "0.1", "--generations", "6", "--subspaces", "4",
+                "--no-baselines", "--seed", "9");
+        List<String> embedded = new ArrayList<>(merge);
+        embedded.addAll(List.of("--spec", root.resolve("digits/spec.conf").toString(), "--out", tmp.resolve("ref").toString()));
+        CliFixture.Run ref = CliFixture.run(embedded.toArray(String[]::new));
+        assertEquals(0, ref.exitCode(), ref.err());
+
+        Map<String, ServeChild> nodes = new LinkedHashMap<>();
+        try {
+            int seedPort = ServeChild.freePort();
+            for (String name : List.of("a", "b", "c")) {
+                int port = name.equals("a") ? seedPort : ServeChild.freePort();
+                nodes.put("127.0.0.1:" + port, ServeChild.start(tmp, name, port, seedPort, root, journal));
+            }
+            for (ServeChild n : nodes.values()) {
+                n.awaitUp();
+            }
+            List<String> served = new ArrayList<>(merge);
+            served.addAll(List.of("--spec", "digits/spec.conf", "--out", "out/r1"));
+            RunReport submitted = RunControlCommands.call(nodes.keySet().iterator().next(), "r1",
+                    RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(served)));
+            assertTrue(submitted.getRefusal().isEmpty(), submitted.getRefusal());
+            RunReport mid = poll(nodes, r -> r.getGenerationsKept() >= 9 || RunControlCommands.ended(r));
+            assertEquals(RunStatus.RUN_RUNNING, mid.getStatus(), "the run ended before it could be killed: " + mid);
+            String host = mid.getNode();
+            ServeChild victim = nodes.remove(host);
+            assertTrue(victim != null, "no node " + host + " among " + nodes.keySet());
+            victim.kill();
+            long killed = System.nanoTime();
+            RunReport end = poll(nodes, RunControlCommands::ended);
+            assertEquals(RunStatus.RUN_SUCCEEDED, end.getStatus(), end + "\n" + logs(nodes));
+            assertNotEquals(host, end.getNode());
+            System.out.printf("failover: run finished on %s %.1f s after its coordinator's node %s was killed%n", end.getNode(),
+                    (System.nanoTime() - killed) / 1e9, host);
+        } finally {
+            for (ServeChild n : nodes.values()) {
+                n.close();
+            }
+        }
+        Path out = root.resolve("out/r1");
+        assertEquals(digests(tmp.resolve("ref")), digests(out));
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("ref/model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
+    }
+
+    private static String logs(Map<String, ServeChild> nodes) {
+        StringBuilder b = new StringBuilder();
+        nodes.forEach((k, v) -> b.append("--- ").append(k).append('\n').append(v.logTail()).append('\n'));
+        return b.toString();
+    }
+
+    /** Asks the live nodes in turn (one may be gone) until the run's report passes {@code until}. */
+    private static RunReport poll(Map<String, ServeChild> nodes, Predicate<RunReport> until) throws InterruptedException {
+        long deadline = System.nanoTime() + 240_000_000_000L;
+        RunReport r = null;
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            for (String address : nodes.keySet()) {
+                try {
+                    r = RunControlCommands.call(address, "r1", RunControl.newBuilder().setStatus(true));
+                    if (until.test(r)) {
+                        return r;
+                    }
+                    break;
+                } catch (RuntimeException e) {
+                    last = e.getMessage(); // that node did not answer in time (the cluster is still moving the run): next one
+                }
+            }
+            Thread.sleep(300);
+        }
+        throw new AssertionError("run r1 did not get there in 240 s: " + r + " / " + last + "\n" + logs(nodes));
+    }
+
+    private static List<String> digests(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        JSON.readTree(dir.resolve("result.json").toFile()).findValues("trajectorySha256").forEach(n -> out.add(n.asText()));
+        assertTrue(!out.isEmpty());
+        return out;
+    }
+}
