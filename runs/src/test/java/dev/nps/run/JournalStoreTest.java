@@ -114,6 +114,40 @@ class JournalStoreTest {
     }
 
     @Test
+    void h2CompactShrinksTheFileAndKeepsEveryEvent() throws Exception {
+        JournalStore.H2 store = JournalStore.h2(tmp.resolve("journal"));
+        store.migrate();
+        int n = 200;
+        ActorTestKit writer = ActorTestKit.create("journal-compact", TestStores.pekko(store));
+        try {
+            ActorRef<Counter.Command> counter = writer.spawn(Counter.create("compacted", 0));
+            TestProbe<Long> acks = writer.createTestProbe();
+            for (int i = 1; i <= n; i++) {
+                counter.tell(new Counter.Add(Counter.payload(i, 4096), acks.ref()));
+                acks.receiveMessage(ACK);
+            }
+        } finally {
+            writer.shutdownTestKit();
+        }
+        long before = Files.size(store.file());
+        store.compact();
+        long after = Files.size(store.file());
+        assertTrue(after < before, "compacted " + before + " -> " + after + " bytes");
+        assertTrue(after < n * 4096L * 2, after + " bytes for " + n + " events of 4 KB");
+        ActorTestKit reader = ActorTestKit.create("journal-compact", TestStores.pekko(store));
+        try {
+            ActorRef<Counter.Command> counter = reader.spawn(Counter.create("compacted", 0));
+            TestProbe<Counter.Status> status = reader.createTestProbe();
+            counter.tell(new Counter.Get(status.ref()));
+            assertEquals(Counter.expected(n, 4096), status.receiveMessage(ACK).state());
+        } finally {
+            reader.shutdownTestKit();
+        }
+        assertEquals("journal at " + tmp.resolve("none") + ": no journal.mv.db to compact",
+                assertThrows(JournalException.class, () -> JournalStore.h2(tmp.resolve("none")).compact()).getMessage());
+    }
+
+    @Test
     void h2MigrateTwiceIsANoOp() throws Exception {
         JournalStore.H2 store = JournalStore.h2(tmp.resolve("journal"));
         assertEquals(1, store.migrate());
