@@ -231,6 +231,11 @@ class JournalStoreTest {
         assertTrue(e.getMessage().startsWith("journal at " + store.folder() + ": not a database file H2 "
                 + org.h2.engine.Constants.VERSION + " can read ("), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+        // Shorter than its header claims: H2 reports a read past the end, not corruption.
+        Files.write(store.file(), "garbage".repeat(1000).getBytes());
+        JournalException truncated = assertThrows(JournalException.class, store::migrate);
+        assertTrue(truncated.getMessage().startsWith("journal at " + store.folder() + ": not a database file H2 "
+                + org.h2.engine.Constants.VERSION + " can read (it ends before its own header says: "), truncated.getMessage());
     }
 
     @Test
