@@ -20,7 +20,9 @@ final class Migrations {
     }
 
     static MigrateResult run(JournalStore store) {
-        try {
+        // One connection held across Flyway's own: an H2 file database then opens and closes (and
+        // compacts, up to 200 ms) once, not once per Flyway connection.
+        try (java.sql.Connection keep = store instanceof JournalStore.H2 ? store.dataSource().getConnection() : null) {
             Flyway flyway = Flyway.configure(Migrations.class.getClassLoader())
                     .dataSource(store.dataSource())
                     .locations("classpath:" + store.migrations())
@@ -33,7 +35,7 @@ final class Migrations {
                     .cleanDisabled(true)
                     .load();
             return flyway.migrate();
-        } catch (FlywayException | IllegalStateException e) {
+        } catch (FlywayException | IllegalStateException | SQLException e) {
             throw new JournalException(store.describe() + ": " + reason(e), e);
         }
     }
@@ -83,12 +85,21 @@ final class Migrations {
     /** H2's errors about the file itself, by its error codes (org.h2.api.ErrorCode). */
     private static String h2Reason(SQLException s) {
         String first = firstLine(s.getMessage() == null ? "" : s.getMessage());
+        String unreadable = "not a database file H2 " + org.h2.engine.Constants.VERSION + " can read (";
         return switch (s.getErrorCode()) {
-            case org.h2.api.ErrorCode.FILE_VERSION_ERROR_1, org.h2.api.ErrorCode.FILE_CORRUPTED_1 ->
-                    "not a database file H2 " + org.h2.engine.Constants.VERSION + " can read (" + first + ")";
+            case org.h2.api.ErrorCode.FILE_VERSION_ERROR_1, org.h2.api.ErrorCode.FILE_CORRUPTED_1 -> unreadable + first + ")";
             case org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1 -> "in use by another process (" + first + ")";
-            case org.h2.api.ErrorCode.FILE_CREATION_FAILED_1, org.h2.api.ErrorCode.IO_EXCEPTION_1,
-                 org.h2.api.ErrorCode.IO_EXCEPTION_2 -> "cannot write the database file (" + first + ")";
+            case org.h2.api.ErrorCode.FILE_CREATION_FAILED_1 -> "cannot create the database file (" + first + ")";
+            case org.h2.api.ErrorCode.IO_EXCEPTION_1, org.h2.api.ErrorCode.IO_EXCEPTION_2 -> {
+                // A file too short for its own header fails as a read past its end, not as corrupted.
+                for (Throwable t = s.getCause(); t != null; t = t.getCause()) {
+                    if (t instanceof org.h2.mvstore.MVStoreException m && m.getMessage() != null
+                            && m.getMessage().startsWith("Reading from")) {
+                        yield unreadable + "it ends before its own header says: " + first + ")";
+                    }
+                }
+                yield "I/O error on the database file (" + first + ")";
+            }
             default -> null;
         };
     }

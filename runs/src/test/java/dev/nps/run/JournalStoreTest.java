@@ -114,6 +114,40 @@ class JournalStoreTest {
     }
 
     @Test
+    void h2CompactShrinksTheFileAndKeepsEveryEvent() throws Exception {
+        JournalStore.H2 store = JournalStore.h2(tmp.resolve("journal"));
+        store.migrate();
+        int n = 200;
+        ActorTestKit writer = ActorTestKit.create("journal-compact", TestStores.pekko(store));
+        try {
+            ActorRef<Counter.Command> counter = writer.spawn(Counter.create("compacted", 0));
+            TestProbe<Long> acks = writer.createTestProbe();
+            for (int i = 1; i <= n; i++) {
+                counter.tell(new Counter.Add(Counter.payload(i, 4096), acks.ref()));
+                acks.receiveMessage(ACK);
+            }
+        } finally {
+            writer.shutdownTestKit();
+        }
+        long before = Files.size(store.file());
+        store.compact();
+        long after = Files.size(store.file());
+        assertTrue(after < before, "compacted " + before + " -> " + after + " bytes");
+        assertTrue(after < n * 4096L * 2, after + " bytes for " + n + " events of 4 KB");
+        ActorTestKit reader = ActorTestKit.create("journal-compact", TestStores.pekko(store));
+        try {
+            ActorRef<Counter.Command> counter = reader.spawn(Counter.create("compacted", 0));
+            TestProbe<Counter.Status> status = reader.createTestProbe();
+            counter.tell(new Counter.Get(status.ref()));
+            assertEquals(Counter.expected(n, 4096), status.receiveMessage(ACK).state());
+        } finally {
+            reader.shutdownTestKit();
+        }
+        assertEquals("journal at " + tmp.resolve("none") + ": no journal.mv.db to compact",
+                assertThrows(JournalException.class, () -> JournalStore.h2(tmp.resolve("none")).compact()).getMessage());
+    }
+
+    @Test
     void h2MigrateTwiceIsANoOp() throws Exception {
         JournalStore.H2 store = JournalStore.h2(tmp.resolve("journal"));
         assertEquals(1, store.migrate());
@@ -197,6 +231,11 @@ class JournalStoreTest {
         assertTrue(e.getMessage().startsWith("journal at " + store.folder() + ": not a database file H2 "
                 + org.h2.engine.Constants.VERSION + " can read ("), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+        // Shorter than its header claims: H2 reports a read past the end, not corruption.
+        Files.write(store.file(), "garbage".repeat(1000).getBytes());
+        JournalException truncated = assertThrows(JournalException.class, store::migrate);
+        assertTrue(truncated.getMessage().startsWith("journal at " + store.folder() + ": not a database file H2 "
+                + org.h2.engine.Constants.VERSION + " can read (it ends before its own header says: "), truncated.getMessage());
     }
 
     @Test
