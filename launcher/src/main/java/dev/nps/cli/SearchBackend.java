@@ -123,6 +123,15 @@ final class SearchBackend implements AutoCloseable {
         return run.runner(runner);
     }
 
+    /** H2 grows its file by a chunk per commit; at the end of the command it is shrunk to its data (~0.1 s). */
+    private void compactJournal() {
+        try {
+            dev.nps.run.JournalStore.h2(journal).compact();
+        } catch (RuntimeException e) {
+            System.err.println("nps: " + e.getMessage() + " (the journal is intact, only larger)");
+        }
+    }
+
     private void deleteJournal() {
         try (var files = java.nio.file.Files.walk(journal)) {
             for (java.nio.file.Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -153,6 +162,8 @@ final class SearchBackend implements AutoCloseable {
                 durable.close();
                 if (drop) {
                     deleteJournal();
+                } else {
+                    compactJournal();
                 }
             }
         } finally {

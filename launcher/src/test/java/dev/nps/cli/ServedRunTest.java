@@ -32,7 +32,7 @@ class ServedRunTest {
     Path tmp;
 
     private List<String> merge(String spec, String out) {
-        return new ArrayList<>(List.of("merge", "--method", "nps", "--keep", "0.1", "--spec", spec, "--generations", "6",
+        return new ArrayList<>(List.of("merge", "--method", "nps", "--keep", "0.1", "--spec", spec, "--generations", "20",
                 "--subspaces", "4", "--no-baselines", "--seed", "5", "--out", out));
     }
 
@@ -56,8 +56,10 @@ class ServedRunTest {
             assertEquals(RunStatus.RUN_RUNNING, mid.getStatus(), "the run ended before it could be killed: " + mid);
             node.kill();
         }
+        long restart = System.nanoTime();
         try (ServeChild again = ServeChild.start(tmp, "node-again", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
             again.awaitUp();
+            double up = (System.nanoTime() - restart) / 1e9;
             // Nobody asks: the node restarts the run by itself (sharding remembers it in the journal).
             long deadline = System.nanoTime() + 180_000_000_000L;
             while (!again.logContains("run r1: succeeded") && System.nanoTime() < deadline) {
@@ -65,6 +67,8 @@ class ServedRunTest {
                 Thread.sleep(200);
             }
             assertTrue(again.logContains("run r1: resuming after"), again.logTail());
+            System.out.printf("single node: restarted JVM up after %.1f s; the run finished %.1f s after the restart%n", up,
+                    (System.nanoTime() - restart) / 1e9);
             RunReport end = poll(seed, "r1", RunControlCommands::ended);
             assertEquals(RunStatus.RUN_SUCCEEDED, end.getStatus(), end + "\n" + again.logTail());
         }
@@ -82,7 +86,7 @@ class ServedRunTest {
         try (ServeChild node = ServeChild.start(tmp, "node", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
             node.awaitUp();
             List<String> args = merge("digits/spec.conf", "out/c1");
-            args.set(args.indexOf("6"), "200"); // far longer than the test
+            args.set(args.indexOf("20"), "400"); // far longer than the test
             RunControlCommands.call(seed, "c1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(args)));
             poll(seed, "c1", r -> r.getGenerationsKept() >= 3);
             long t0 = System.nanoTime();

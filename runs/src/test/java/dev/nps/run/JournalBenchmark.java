@@ -31,6 +31,10 @@ public final class JournalBenchmark {
         for (int generations : new int[] {20, 200, 2000}) {
             Path folder = dir.resolve("h2-" + generations);
             measure("H2", JournalStore.h2(folder), generations, () -> size(folder));
+            long before = size(folder);
+            JournalStore.h2(folder).compact();
+            System.out.printf(Locale.ROOT, "H2 %d generations: file %d B, compacted %d B (%.0f B/gen)%n", generations, before,
+                    size(folder), size(folder) / (double) generations);
         }
         String url = System.getenv("NPS_TEST_POSTGRES_URL");
         if (url != null) {
