@@ -210,6 +210,28 @@ class SharedSlotsTest {
         assertSameSearch(alone, other.await());
     }
 
+    @Test
+    void aCappedRunNeverHoldsMoreThanItsCapAndTheOtherTakesTheRest() {
+        SearchResult aloneCapped = alone(2);
+        SearchResult aloneOther = alone(3);
+        ClusterSearch.Handle capped = runner(1).withShare(10, 1).start(setup(), config(2), SearchListener.NONE);
+        ClusterSearch.Handle other = runner(1).start(setup(), config(3), SearchListener.NONE);
+        List<SlotUsage> polls = poll(List.of(capped, other));
+        for (SlotUsage u : polls) {
+            for (RunUsage r : u.getRunsList()) {
+                if (r.getRun().equals(capped.run())) {
+                    assertTrue(r.getLeased() <= 1 && r.getServing() <= 1, "the capped run holds more than 1 slot: " + r);
+                }
+            }
+        }
+        Map<String, Double> shares = shares(polls, List.of(capped.run(), other.run()));
+        System.err.printf(Locale.ROOT, "SharedSlotsTest: weight 10 capped at 1 slot: share %.3f; weight 1: %.3f%n",
+                shares.get(capped.run()), shares.get(other.run()));
+        assertEquals(0.25, shares.get(capped.run()), TOLERANCE);
+        assertSameSearch(aloneCapped, capped.await());
+        assertSameSearch(aloneOther, other.await());
+    }
+
     /** Slots that say they serve {@code run} now. */
     private static int serving(String run) {
         for (RunUsage r : coordinator.slotUsage(Duration.ofSeconds(5)).getRunsList()) {
