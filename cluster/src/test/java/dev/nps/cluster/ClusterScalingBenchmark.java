@@ -152,7 +152,13 @@ public final class ClusterScalingBenchmark {
                     latencyMicros, Duration.ofMillis(500));
             SearchConfig config = SearchConfig.defaults().withGenerations(generations).withPopulation(8).withAbort(AbortMode.OFF)
                     .withBatchesPerUnit(b);
-            search.run(setup, config.withSeed(0).withGenerations(2), SearchListener.NONE); // warm-up: entities start, JIT
+            for (int w = 0; w < 3; w++) { // warm-up: entities start, JIT, one and several runs (the first rounds run ~30% slower)
+                List<ClusterSearch.Handle> warm = new ArrayList<>();
+                for (int i = 0; i < 1 + 3 * (w % 2); i++) {
+                    warm.add(search.start(setup, config.withSeed(100 + i).withGenerations(4), SearchListener.NONE));
+                }
+                warm.forEach(ClusterSearch.Handle::await);
+            }
             double ideal = e * 1e6 / latencyMicros;
             System.out.printf("| runs | batches | wall s | batches/s | vs one run | of ideal | lease moves/s | coordinator JVM CPU %% |%n");
             double alone = 0;
