@@ -75,6 +75,7 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
     private long lastAccount = System.nanoTime();
     private int ticks;
     private int tableSize = -1;
+    private long moves;
 
     private static final class Run {
         final String id;
@@ -253,7 +254,7 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
 
     private void query(UsageQuery q) {
         account(System.nanoTime());
-        SlotUsage.Builder u = SlotUsage.newBuilder().setAtNanos(lastAccount);
+        SlotUsage.Builder u = SlotUsage.newBuilder().setAtNanos(lastAccount).setMoves(moves);
         for (Run r : runs.values()) {
             u.addRuns(RunUsage.newBuilder().setRun(r.id).setWeight(r.weight).setCap(r.cap)
                     .setDemand(r.demand < 0 ? tableSize : r.demand).setLeased(count(r.id, true)).setServing(count(r.id, false))
@@ -405,26 +406,32 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
             }
         }
         for (Slot s : pool) {
-            // Nobody needs it: it stays where it was; a slot with no (active) run goes where it is most likely wanted next.
-            String was = before.get(s);
-            if (was != null && index.containsKey(was)) {
-                s.leased = was;
-            } else {
-                int best = 0;
-                for (int i = 1; i < k; i++) {
-                    if (held[i] / weights[i] < held[best] / weights[best]) {
-                        best = i;
-                    }
+            // Nobody needs it: it stays where it was; a slot with no (active) run goes where it is most likely wanted
+            // next; never beyond a run's cap (then it serves nothing).
+            Integer was = before.get(s) == null ? null : index.get(before.get(s));
+            boolean stays = was != null && belowCap(active.get(was), held[was]);
+            int best = stays ? was : -1;
+            for (int i = 0; !stays && i < k; i++) {
+                if (belowCap(active.get(i), held[i]) && (best < 0 || held[i] / weights[i] < held[best] / weights[best])) {
+                    best = i;
                 }
+            }
+            if (best >= 0) {
                 s.leased = active.get(best).id;
                 held[best]++;
             }
         }
         for (Slot s : slots.values()) {
-            if (!java.util.Objects.equals(before.get(s), s.leased)) {
+            String was = before.get(s);
+            if (!java.util.Objects.equals(was, s.leased)) {
+                moves += was != null ? 1 : 0;
                 tellSlot(s, attach(runs.get(s.leased), s));
             }
         }
+    }
+
+    private static boolean belowCap(Run r, int held) {
+        return r.cap == 0 || held < r.cap;
     }
 
     /** Whether the slot's evaluator waits for work from the run it serves (by that run's last report). */

@@ -28,6 +28,8 @@ import java.util.stream.IntStream;
  *                          JVMs, the coordinator in this JVM: work units/s, efficiency against E/(b*L), coordinator CPU
  * tail     E b...          idle share of E simulated evaluators with b batches per unit (b = 48: whole candidates)
  * real     SPEC E...       real ONNX Runtime scoring on one evaluator JVM with E CPU slots: wall time per search
+ * share    E R...          R concurrent simulated runs (equal weights, each the same search) on E slots in 2 evaluator
+ *                          JVMs: batches/s over all runs against one run alone (the slot scheduler's overhead)
  * </pre>
  */
 public final class ClusterScalingBenchmark {
@@ -65,7 +67,16 @@ public final class ClusterScalingBenchmark {
                     real(spec, Integer.parseInt(args[i]));
                 }
             }
-            default -> throw new IllegalArgumentException("scaling | tail | real");
+            case "share" -> {
+                int e = Integer.parseInt(args[1]);
+                List<Integer> counts = new ArrayList<>();
+                for (int i = 2; i < args.length; i++) {
+                    counts.add(Integer.parseInt(args[i]));
+                }
+                share(e, counts, Long.getLong("latencyMicros", 2_000), Integer.getInteger("batchesPerUnit", 4),
+                        Integer.getInteger("generations", 8));
+            }
+            default -> throw new IllegalArgumentException("scaling | tail | real | share");
         }
         System.exit(0);
     }
@@ -113,6 +124,65 @@ public final class ClusterScalingBenchmark {
             } else {
                 double busy = r.batchesEvaluated() * latencyMicros / 1e6 / (e * wall);
                 System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.3f | %.3f |%n", b, perCandidate, wall, busy, 1 - busy);
+            }
+        } finally {
+            coordinator.close();
+            children.forEach(ChildNode::close);
+        }
+    }
+
+    /** {@code runs} concurrent copies of one simulated FUSION search (different seeds) on {@code e} slots, for each count. */
+    private static void share(int e, List<Integer> counts, long latencyMicros, int b, int generations) throws Exception {
+        Path dir = Files.createTempDirectory("nps-bench");
+        int seedPort = TestCluster.freePort();
+        String seed = "127.0.0.1:" + seedPort;
+        int[] slots = split(e, 2);
+        List<ChildNode> children = new ArrayList<>();
+        ClusterNode coordinator = ClusterNode.start(TestCluster.node(seedPort, seed, List.of(Roles.COORDINATOR, Roles.EVALUATOR), 0),
+                ConfigFactory.parseString("pekko.cluster.jmx.enabled = off"));
+        try (Experiment ex = TestCluster.digits()) {
+            for (int j = 0; j < slots.length; j++) {
+                children.add(ChildNode.start(dir, "n" + j, TestCluster.freePort(), seed, slots[j], "", TestCluster.ROOT, "-Xmx512m"));
+            }
+            if (!coordinator.awaitSlots(e, Duration.ofSeconds(120))) {
+                throw new IllegalStateException("cluster never reached " + e + " slots");
+            }
+            SearchSetup setup = SearchSetup.of(ex, SearchKind.FUSION, List.of(0, 2, 4, 6));
+            ClusterSearch search = new ClusterSearch(coordinator, TestCluster.DIGITS, ScorerOptions.defaults(), UnsharedPolicy.CARRY,
+                    latencyMicros, Duration.ofMillis(500));
+            SearchConfig config = SearchConfig.defaults().withGenerations(generations).withPopulation(8).withAbort(AbortMode.OFF)
+                    .withBatchesPerUnit(b);
+            for (int w = 0; w < 3; w++) { // warm-up: entities start, JIT, one and several runs (the first rounds run ~30% slower)
+                List<ClusterSearch.Handle> warm = new ArrayList<>();
+                for (int i = 0; i < 1 + 3 * (w % 2); i++) {
+                    warm.add(search.start(setup, config.withSeed(100 + i).withGenerations(4), SearchListener.NONE));
+                }
+                warm.forEach(ClusterSearch.Handle::await);
+            }
+            double ideal = e * 1e6 / latencyMicros;
+            System.out.printf("| runs | batches | wall s | batches/s | vs one run | of ideal | lease moves/s | coordinator JVM CPU %% |%n");
+            double alone = 0;
+            for (int runs : counts) {
+                long moves0 = coordinator.slotUsage(Duration.ofSeconds(5)).getMoves();
+                long cpu0 = OS.getProcessCpuTime();
+                long t0 = System.nanoTime();
+                List<ClusterSearch.Handle> handles = new ArrayList<>();
+                for (int i = 0; i < runs; i++) {
+                    handles.add(search.start(setup, config.withSeed(i + 1), SearchListener.NONE));
+                }
+                long batches = 0;
+                for (ClusterSearch.Handle h : handles) {
+                    batches += h.await().batchesEvaluated();
+                }
+                double wall = (System.nanoTime() - t0) / 1e9;
+                long cpu = OS.getProcessCpuTime() - cpu0;
+                long moves = coordinator.slotUsage(Duration.ofSeconds(5)).getMoves() - moves0;
+                double rate = batches / wall;
+                if (alone == 0) {
+                    alone = rate;
+                }
+                System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.0f | %.3f | %.3f | %.1f | %.0f |%n", runs, batches, wall, rate,
+                        rate / alone, rate / ideal, moves / wall, cpu / 1e7 / wall);
             }
         } finally {
             coordinator.close();

@@ -186,18 +186,20 @@ class SharedSlotsTest {
         ClusterSearch.Handle cancelled = runner(1).start(setup(), config(2).withGenerations(1000), g -> generations.set(g.generation()));
         ClusterSearch.Handle other = runner(1).start(setup(), config(1), SearchListener.NONE);
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while ((generations.get() < 2 || serving(other.run()) != 2) && System.nanoTime() < end) {
+        int before = 0;
+        while ((generations.get() < 2 || (before = serving(other.run())) != 2) && System.nanoTime() < end) {
             ClusterNode.sleep(20);
         }
-        assertEquals(2, serving(other.run()), "the two runs should hold two slots each before the cancel");
+        assertEquals(2, before, "the two runs should hold two slots each before the cancel");
         long t0 = System.nanoTime();
         cancelled.cancel("test");
-        while (serving(other.run()) < 4 && System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos()) {
+        int after = 0;
+        while ((after = serving(other.run())) < 4 && System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos()) {
             ClusterNode.sleep(20);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "SharedSlotsTest: all four slots serve the other run %.2f s after the cancel%n", seconds);
-        assertEquals(4, serving(other.run()));
+        assertEquals(4, after);
         assertTrue(seconds < 2, "the other run got all slots only " + seconds + " s after the cancel");
         assertFalse(other.result().isDone(), "the other run should still be going: the test measured nothing");
 
@@ -208,6 +210,28 @@ class SharedSlotsTest {
         assertTrue(c.history().size() >= 2, "the partial history should hold the generations done: " + c.history().size());
         assertEquals(1, c.history().getFirst().generation());
         assertSameSearch(alone, other.await());
+    }
+
+    @Test
+    void aCappedRunNeverHoldsMoreThanItsCapAndTheOtherTakesTheRest() {
+        SearchResult aloneCapped = alone(2);
+        SearchResult aloneOther = alone(3);
+        ClusterSearch.Handle capped = runner(1).withShare(10, 1).start(setup(), config(2), SearchListener.NONE);
+        ClusterSearch.Handle other = runner(1).start(setup(), config(3), SearchListener.NONE);
+        List<SlotUsage> polls = poll(List.of(capped, other));
+        for (SlotUsage u : polls) {
+            for (RunUsage r : u.getRunsList()) {
+                if (r.getRun().equals(capped.run())) {
+                    assertTrue(r.getLeased() <= 1 && r.getServing() <= 1, "the capped run holds more than 1 slot: " + r);
+                }
+            }
+        }
+        Map<String, Double> shares = shares(polls, List.of(capped.run(), other.run()));
+        System.err.printf(Locale.ROOT, "SharedSlotsTest: weight 10 capped at 1 slot: share %.3f; weight 1: %.3f%n",
+                shares.get(capped.run()), shares.get(other.run()));
+        assertEquals(0.25, shares.get(capped.run()), TOLERANCE);
+        assertSameSearch(aloneCapped, capped.await());
+        assertSameSearch(aloneOther, other.await());
     }
 
     /** Slots that say they serve {@code run} now. */

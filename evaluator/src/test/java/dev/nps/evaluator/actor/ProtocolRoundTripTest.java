@@ -43,7 +43,7 @@ class ProtocolRoundTripTest {
         dev.nps.protocol.RunSpec run = dev.nps.protocol.RunSpec.newBuilder().setSpec("examples/digits/spec.conf")
                 .setSpecSha256("ab12").setUnshared("CARRY").setFeed("AUTO").setThreads(1).addPartitionTasks(3)
                 .addEvalTasks(0).addEvalTasks(3).setSubspaces(8).setKeep(0.1).setPartition("BAND").setBandFactor(2)
-                .setMinBatchMicros(10).build();
+                .setMinBatchMicros(10).setWeight(3).setCap(2).build();
         CandidateSpec spec = CandidateSpec.newBuilder()
                 .addTasks(TaskMask.newBuilder().setTask(3).addKept(0).addKept(17).addKept(1_000_000_000_000L)
                         .addScales(1.0).addScales(0.3).addScales(Double.MIN_VALUE).setLambda(-0.0))
@@ -61,6 +61,28 @@ class ProtocolRoundTripTest {
                         .setBatch(ref).setCorrect(48).setCount(50)).build(),
                 CoordinatorMessage.newBuilder().setFailed(EvaluatorFailed.newBuilder().setEvaluator("e").setCandidate(3)
                         .setMessage("bad shape")).build(),
+                // several runs per slot: leases, epochs, the scheduler's messages
+                EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator("c").setRun("r").setSpec(run)
+                        .setScheduler("pekko://s@h:1/system/sch#3").setSlot("slot-2").addActive("r").addActive("q")).build(),
+                EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder().setCandidate(4).setSpec(spec).addBatches(ref)
+                        .setRun("r").setEpoch(3)).build(),
+                EvaluatorMessage.newBuilder().setRelease(dev.nps.protocol.ReleaseRun.newBuilder().setRun("r")).build(),
+                CoordinatorMessage.newBuilder().setRequest(WorkRequest.newBuilder().setEvaluator("e").setRun("r").setEpoch(3)).build(),
+                CoordinatorMessage.newBuilder().setLeft(dev.nps.protocol.EvaluatorLeft.newBuilder().setEvaluator("e").setRun("r")).build(),
+                CoordinatorMessage.newBuilder().setSubscribe(dev.nps.protocol.DemandSubscription.newBuilder().setScheduler("s")
+                        .setLimit(4)).build(),
+                CoordinatorMessage.newBuilder().setCancel(dev.nps.protocol.CancelSearch.newBuilder().setReason("why")).build(),
+                dev.nps.protocol.SchedulerMessage.newBuilder().setRegister(dev.nps.protocol.RegisterRun.newBuilder().setRun("r")
+                        .setCoordinator("c").setSpec(run)).build(),
+                dev.nps.protocol.SchedulerMessage.newBuilder().setDemand(dev.nps.protocol.RunDemand.newBuilder().setRun("r")
+                        .setSlots(3).addIdle("e")).build(),
+                dev.nps.protocol.SchedulerMessage.newBuilder().setServing(dev.nps.protocol.SlotServing.newBuilder().setSlot("slot-2")
+                        .setRun("r").setEvaluator("e")).build(),
+                dev.nps.protocol.SchedulerMessage.newBuilder().setQuery(dev.nps.protocol.UsageQuery.newBuilder().setReplyTo("t")).build(),
+                dev.nps.protocol.SchedulerMessage.newBuilder().setEnded(dev.nps.protocol.RunEnded.newBuilder().setRun("r")).build(),
+                dev.nps.protocol.SlotUsage.newBuilder().addRuns(dev.nps.protocol.RunUsage.newBuilder().setRun("r").setWeight(1)
+                        .setSlotNanos(5L << 40).setFairNanos(7)).addSlots(dev.nps.protocol.SlotLease.newBuilder().setSlot("slot-0")
+                        .setLeased("r")).setMoves(9).build(),
                 spec);
     }
 
