@@ -51,7 +51,7 @@ final class CompressCommand implements Callable<Integer> {
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+            RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet, progress), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
             backend.succeeded();
             var root = r.root();
             System.out.printf(Locale.ROOT, "compressed %d tasks at keep %s (%s): mean normalized accuracy %.4f -> %s%n",

@@ -122,7 +122,7 @@ final class MergeCommand implements Callable<Integer> {
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, !noBaselines, dir, progress,
-                    search.listener(runtime.quiet), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+                    search.listener(runtime.quiet, progress), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
             backend.succeeded();
             var root = r.root();
             String best = "";
@@ -165,7 +165,7 @@ final class MergeCommand implements Callable<Integer> {
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet),
+            RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet, progress),
                     backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
             backend.succeeded();
             var root = r.root();

@@ -45,7 +45,7 @@ final class PruneCommand implements Callable<Integer> {
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
+            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet, progress), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
             backend.succeeded();
             var root = r.root();
             System.out.printf(Locale.ROOT, "prune %s keep %s: test accuracy %.4f (normalized %.4f); magnitude top-k %.4f -> %s%n",

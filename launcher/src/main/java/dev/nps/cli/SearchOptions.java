@@ -118,8 +118,13 @@ final class SearchOptions {
                 .withPopulation(population).withCache(!noCache);
     }
 
-    /** Prints one line per generation on stderr unless quiet. */
-    SearchListener listener(boolean quiet) {
-        return quiet ? SearchListener.NONE : g -> System.err.println(NpsWorkflow.describe(g, generations));
+    /** The searches' progress on stderr unless quiet ({@link SearchProgress}); closed with {@code progress}. */
+    SearchListener listener(boolean quiet, ProgressBars progress) {
+        if (quiet) {
+            return SearchListener.NONE;
+        }
+        SearchProgress p = SearchProgress.onStderr(generations);
+        progress.closing(p);
+        return p;
     }
 }

@@ -47,7 +47,7 @@ final class TransferCommand implements Callable<Integer> {
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet),
+            RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet, progress),
                     backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
             backend.succeeded();
             var tr = r.root().get("transfer");

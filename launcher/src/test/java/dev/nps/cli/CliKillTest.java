@@ -34,7 +34,7 @@ class CliKillTest {
 
     private String[] merge(Path out, boolean quiet) {
         List<String> a = new ArrayList<>(List.of("merge", "--method", "nps", "--keep", "auto", "--spec",
-                CliFixture.DIGITS.resolve("spec.conf").toString(), "--generations", "5", "--subspaces", "4",
+                CliFixture.DIGITS.resolve("spec.conf").toString(), "--generations", "12", "--subspaces", "4",
                 "--no-baselines", "--seed", "11", "--out", out.toString()));
         if (quiet) {
             a.add("--quiet");
@@ -48,33 +48,37 @@ class CliKillTest {
         String[] uninterrupted = new String[1];
         CliFixture.Run ref = withStderr(() -> CliFixture.run(merge(whole, false)), uninterrupted);
         assertEquals(0, ref.exitCode(), ref.err());
-        long total = generationLines(uninterrupted[0]);
+        long total = searchLines(uninterrupted[0]);
 
         Path out = tmp.resolve("killed");
         Process child = child(merge(out, false));
-        int generations = 0;
+        int searches = 0;
         try (BufferedReader err = new BufferedReader(new InputStreamReader(child.getErrorStream(), StandardCharsets.UTF_8))) {
             String line;
-            // 5 generations per search: kill in the middle of the fourth search
-            while ((line = err.readLine()) != null && generations < 5 * 3 + 2) {
-                if (line.startsWith("generation ")) {
-                    generations++;
+            // one line per finished search (stderr is not a terminal): kill shortly into the fourth search
+            while ((line = err.readLine()) != null && searches < 3) {
+                if (line.startsWith("search ")) {
+                    searches++;
                 }
             }
+            Thread.sleep(60);
             child.destroyForcibly(); // SIGKILL: no shutdown hook, no journal close
             assertTrue(child.waitFor(30, TimeUnit.SECONDS));
         }
-        assertEquals(5 * 3 + 2, generations, "the child ended before it could be killed mid-search");
+        assertEquals(3, searches, "the child ended before it could be killed mid-run");
         assertTrue(!Files.exists(out.resolve("result.json")), "killed before its end, it wrote no result");
 
         String[] said = new String[1];
         CliFixture.Run rerun = withStderr(() -> CliFixture.run(merge(out, false)), said);
         assertEquals(0, rerun.exitCode(), rerun.err());
-        assertTrue(said[0].contains("nps: resuming from " + out.resolve(".nps-journal") + ": 3 searches finished"), said[0]);
-        // the rerun ran only what the journal did not hold: the three finished searches and the kept generations of the
-        // fourth (those told before the kill, less any the kill cut before they were written) are not run again
-        long again = generationLines(said[0]);
-        assertTrue(again >= total - 17 && again <= total - 15, "the rerun ran " + again + " of " + total + " generations");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("nps: resuming from " + java.util.regex.Pattern.quote(
+                out.resolve(".nps-journal").toString()) + ": (\\d+) searches finished, (\\d+) generations kept").matcher(said[0]);
+        assertTrue(m.find(), said[0]);
+        int finished = Integer.parseInt(m.group(1));
+        assertTrue(finished >= 3 && Integer.parseInt(m.group(2)) >= 12 * finished, said[0]);
+        // the rerun ran only what the journal did not hold: no finished search runs again
+        long again = searchLines(said[0]);
+        assertEquals(total - finished, again, "the rerun ran " + again + " of " + total + " searches");
         assertEquals(digests(whole), digests(out));
         assertArrayEquals(Files.readAllBytes(whole.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
         JsonNode a = JSON.readTree(whole.resolve("result.json").toFile());
@@ -102,8 +106,8 @@ class CliKillTest {
         }
     }
 
-    private static long generationLines(String text) {
-        return text.lines().filter(l -> l.startsWith("generation ")).count();
+    private static long searchLines(String text) {
+        return text.lines().filter(l -> l.startsWith("search ")).count();
     }
 
     /** Every trajectorySha256 in result.json, in document order. */
