@@ -117,7 +117,12 @@ class NodeCrashFailoverTest {
             SearchListener disturb = g -> {
                 System.err.printf("T+%.1fs generation %d%n", (System.nanoTime() - t0) / 1e9, g.generation());
                 if (g.generation() == 2) {
-                    victim.kill(); // units the coordinator hands it next are lost with it
+                    // Killed inside generation 3, while its slots hold units (at a generation's end the scheduler may
+                    // have taken idle slots back, so a kill there can find it with nothing to lose).
+                    Thread.ofPlatform().start(() -> {
+                        ClusterNode.sleep(200);
+                        victim.kill(); // its units in flight are lost with it and must be handed out again
+                    });
                     children.add(ChildNode.start(dir, "c", cPort, joinVia, 2, ""));
                 } else if (g.generation() == 4) {
                     // Hold the search (on the coordinator's thread; bounded) until c is up and has loaded the
