@@ -102,6 +102,7 @@ public final class ServedRuns {
         private RunState state = RunState.EMPTY;
         private volatile DurableRun executing;
         private volatile boolean cancelRequested;
+        private volatile boolean stopped;    // handed off or the node is going down: the run goes on elsewhere
         private Thread thread;
 
         Coordinator(ActorContext<Object> ctx, StashBuffer<Object> stash, String run, ClusterNode node, Executor executor) {
@@ -141,6 +142,17 @@ public final class ServedRuns {
 
         Behavior<Object> active() {
             return Behaviors.receive(Object.class)
+                    .onSignal(org.apache.pekko.actor.typed.PostStop.class, signal -> {
+                        // This entity moves (rebalance, graceful leave) or its node stops: the local execution stops
+                        // without recording an end, and the run resumes wherever the entity starts next. Never
+                        // two executions of one run.
+                        stopped = true;
+                        DurableRun d = executing;
+                        if (d != null) {
+                            d.cancel();
+                        }
+                        return Behaviors.same();
+                    })
                     .onMessage(RunControl.class, this::onControl)
                     .onMessage(OpenedForSubmit.class, o -> {
                         RunEntity.Opened opened = o.opened();
@@ -244,13 +256,18 @@ public final class ServedRuns {
                     reason = (status == RunStatus.RUN_CANCELLED ? "cancelled: " : "")
                             + (c.getMessage() == null ? c.toString() : c.getMessage());
                 }
+                boolean goingDown = stopped || org.apache.pekko.actor.CoordinatedShutdown.get(system).getShutdownReason().isPresent();
                 try {
                     DurableRun d = executing;
-                    if (d != null) {
+                    if (d != null && !goingDown) {
                         d.end(status, reason);
                     }
                 } catch (RuntimeException e) {
                     // the node is going down: the run stays RUNNING in the journal and resumes on restart
+                }
+                if (goingDown) {
+                    say("run %s: stopped on this node (%s); it resumes where it starts next", run, reason);
+                    return;
                 }
                 self.tell(new Ended(status, reason));
             });

@@ -80,6 +80,14 @@ final class ServeChild implements AutoCloseable {
         process.waitFor();
     }
 
+    /** SIGTERM: the node leaves the cluster gracefully (its shards are handed off) and exits. */
+    void terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+
     boolean logContains(String text) {
         try {
             return Files.readString(log).contains(text);

@@ -38,6 +38,16 @@ class ServedRunFailoverTest {
 
     @Test
     void aRunWhoseCoordinatorNodeIsKilledFinishesOnAnotherNodeAsAnUndisturbedRun() throws Exception {
+        failover(true);
+    }
+
+    /** A graceful leave (SIGTERM) hands the run's entity off: the run stops there unrecorded and resumes on another node. */
+    @Test
+    void aRunWhoseCoordinatorNodeLeavesGracefullyFinishesOnAnotherNode() throws Exception {
+        failover(false);
+    }
+
+    private void failover(boolean sigkill) throws Exception {
         String url = System.getenv("NPS_TEST_POSTGRES_URL");
         if (url == null) {
             if ("true".equals(System.getenv("CI"))) {
@@ -81,7 +91,11 @@ class ServedRunFailoverTest {
             String host = mid.getNode();
             ServeChild victim = nodes.remove(host);
             assertTrue(victim != null, "no node " + host + " among " + nodes.keySet());
-            victim.kill();
+            if (sigkill) {
+                victim.kill();
+            } else {
+                victim.terminate();
+            }
             long killed = System.nanoTime();
             int before = mid.getGenerationsKept();
             RunReport next = poll(client, nodes, r -> r.getGenerationsKept() > before || RunControlCommands.ended(r));
@@ -90,7 +104,7 @@ class ServedRunFailoverTest {
             assertEquals(RunStatus.RUN_SUCCEEDED, end.getStatus(), end + "\n" + logs(nodes));
             assertNotEquals(host, end.getNode());
             // BENCHMARKS.md: the first generation kept after the kill bounds the time to the resumed run's next scored batch
-            System.out.printf("failover: node %s killed at %d generations kept (report lag included); the run's next generation"
+            System.out.printf("failover (" + (sigkill ? "SIGKILL" : "SIGTERM") + "): node %s stopped at %d generations kept (report lag included); the run's next generation"
                             + " kept after %.1f s (%d kept, on %s); finished after %.1f s%n", host, before, firstKept,
                     next.getGenerationsKept(), next.getNode(), (System.nanoTime() - killed) / 1e9);
         } finally {
