@@ -20,7 +20,7 @@ final class Errors {
         if (msg == null || msg.isBlank()) {
             msg = e.getClass().getSimpleName();
         }
-        if (!isBadInput(e) && !(e instanceof java.io.UncheckedIOException)) {
+        if (!isBadInput(e) && !(e instanceof java.io.UncheckedIOException) && !(e instanceof dev.nps.run.JournalException)) {
             msg = e.getClass().getSimpleName() + ": " + msg;
         }
         return msg.replaceAll("\\s*\\R\\s*", " ").strip();

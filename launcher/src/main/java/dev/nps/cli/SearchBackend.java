@@ -105,7 +105,15 @@ final class SearchBackend implements AutoCloseable {
         journal = dir.resolve(dev.nps.result.OutputDirectory.JOURNAL);
         boolean existed = java.nio.file.Files.exists(journal);
         dev.nps.run.JournalStore store = dev.nps.run.JournalStore.h2(journal);
-        store.migrate();
+        try {
+            store.migrate();
+        } catch (dev.nps.run.JournalException e) {
+            if (e.getMessage() != null && e.getMessage().contains("in use by another process")) {
+                throw new IllegalArgumentException("--out " + dir.path() + " is in use by another nps command (its journal is"
+                        + " open there); wait for it to end or use another --out");
+            }
+            throw e;
+        }
         try {
             durable = dev.nps.run.LocalRun.open(store.pekkoConfig(), dev.nps.run.LocalRun.CLI_RUN, opened);
         } catch (RuntimeException e) {
