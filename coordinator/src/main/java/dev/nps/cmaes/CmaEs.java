@@ -1,8 +1,6 @@
 package dev.nps.cmaes;
 
-import dev.nps.protocol.CmaesCandidate;
 import dev.nps.protocol.CmaesState;
-import dev.nps.protocol.CmaesStopCriteria;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -38,52 +36,21 @@ import java.util.List;
  * of {@link #toProto()}; arithmetic is plain IEEE double plus {@link StrictMath}, so equal seeds give
  * bit-identical runs and {@code fromProto(toProto())} continues a run bit-identically.
  *
+ * <p>Structure, as purecma is split: {@link CmaParameters} (the constants of Table 1, fixed per run),
+ * {@link CmaState} (the mutable state; its methods are the phases of a generation, which {@link #tell}
+ * runs in order), {@link CovarianceMatrix} (C with its lazy eigensystem: rank-one and rank-mu updates,
+ * C^{-1/2}, condition number), {@link BoxBounds} (the reflection) and {@link StopCriteria}. This class
+ * checks input, runs the phases and assembles the {@link CmaesState} snapshot from what each part writes.
+ *
  * <p>Not thread-safe; one owner calls ask, tell, ask, tell, ...
  */
 public final class CmaEs {
     private static final int FORMAT_VERSION = 1;
 
-    // --- static strategy parameters (Table 1) ---
-    private final int n;
-    private final int lambda;
-    private final int mu;
-    private final double[] weights;
-    private final double mueff;
-    private final double cs;
-    private final double ds;
-    private final double cc;
-    private final double c1;
-    private final double cmu;
-    private final double chiN;
-    private final double eigenGapEvals;
-
-    // --- stop criteria and bounds ---
-    private final double ftarget;
-    private final long maxFevals;
-    private final double tolX;
-    private final double tolFun;
-    private final double maxCondition;
-    private final double[] lower;
-    private final double[] upper;
-
-    // --- dynamic state ---
-    private final double[] mean;      // genotype
-    private double sigma;
-    private final double[] c;         // n*n row-major, kept exactly symmetric
-    private final double[] pc;
-    private final double[] ps;
-    private final double[] b;         // eigenvectors of C as columns
-    private final double[] d;         // sqrt(eigenvalues of C)
-    private long eigenEvals;
-    private long generation;
-    private long evaluations;
-    private double[] bestX;           // phenotype, null before the first tell
-    private double bestF = Double.POSITIVE_INFINITY;
-    private long bestEvaluation;
-    private double[] lastFitness = new double[0];
-    private double[][] pendingGeno;   // null when no ask is outstanding
-    private double[][] pendingPheno;
-    private final CmaRandom rng;
+    private final CmaParameters params;
+    private final StopCriteria stopCriteria;
+    private final BoxBounds bounds;
+    private final CmaState state;
 
     /**
      * Starts a run at mean {@code x0} (inside the bounds, if any) with step size {@code sigma0}.
@@ -97,11 +64,11 @@ public final class CmaEs {
         if (!(sigma0 > 0) || Double.isInfinite(sigma0)) {
             throw new IllegalArgumentException("CMA-ES: sigma0 must be finite and > 0, got " + sigma0);
         }
-        n = x0.length;
+        int n = x0.length;
         double[] lo = options.lower();
         double[] up = options.upper();
-        lower = new double[n];
-        upper = new double[n];
+        double[] lower = new double[n];
+        double[] upper = new double[n];
         Arrays.fill(lower, Double.NEGATIVE_INFINITY);
         Arrays.fill(upper, Double.POSITIVE_INFINITY);
         if (lo != null) {
@@ -126,50 +93,17 @@ public final class CmaEs {
                         + lower[i] + ", " + upper[i] + "]");
             }
         }
+        params = CmaParameters.of(n, options.lambda());
+        stopCriteria = StopCriteria.of(options, n, params.lambda());
+        bounds = new BoxBounds(lower, upper);
+        state = new CmaState(params, bounds, x0, sigma0, options.seed());
+    }
 
-        // Selection and recombination (Table 1): lambda = 4 + floor(3 ln n), mu = floor(lambda/2),
-        // positive log weights w_i ~ ln((lambda+1)/2) - ln i, normalised to sum to one.
-        lambda = options.lambda() != 0 ? options.lambda() : 4 + (int) Math.floor(3 * StrictMath.log(n));
-        mu = lambda / 2;
-        weights = new double[mu];
-        double sum = 0;
-        for (int i = 0; i < mu; i++) {
-            weights[i] = StrictMath.log((lambda + 1) / 2.0) - StrictMath.log(i + 1);
-            sum += weights[i];
-        }
-        double sumSq = 0;
-        for (int i = 0; i < mu; i++) {
-            weights[i] /= sum;
-            sumSq += weights[i] * weights[i];
-        }
-        mueff = 1.0 / sumSq; // (sum w)^2 / sum w^2 with sum w = 1
-
-        // Step-size control (Table 1).
-        cs = (mueff + 2) / (n + mueff + 5);
-        ds = 1 + 2 * Math.max(0, Math.sqrt((mueff - 1) / (n + 1)) - 1) + cs;
-        // Covariance matrix adaptation (Table 1, alpha_cov = 2).
-        cc = (4 + mueff / n) / (n + 4 + 2 * mueff / n);
-        c1 = 2 / ((n + 1.3) * (n + 1.3) + mueff);
-        cmu = Math.min(1 - c1, 2 * (mueff - 2 + 1 / mueff) / ((n + 2) * (n + 2) + mueff));
-        chiN = Math.sqrt(n) * (1 - 1.0 / (4 * n) + 1.0 / (21.0 * n * n)); // E||N(0,I)||
-        eigenGapEvals = lambda / (c1 + cmu) / n / 10;
-
-        ftarget = options.ftarget();
-        maxFevals = options.maxFevals() != 0 ? options.maxFevals()
-                : (long) Math.floor(100.0 * lambda + 150.0 * (n + 3) * (n + 3) * Math.sqrt(lambda));
-        tolX = options.tolX();
-        tolFun = options.tolFun();
-        maxCondition = options.maxCondition();
-
-        mean = x0.clone();
-        sigma = sigma0;
-        c = identity(n);
-        b = identity(n);
-        d = new double[n];
-        Arrays.fill(d, 1.0);
-        pc = new double[n];
-        ps = new double[n];
-        rng = new CmaRandom(options.seed());
+    private CmaEs(CmaParameters params, StopCriteria stopCriteria, BoxBounds bounds, CmaState state) {
+        this.params = params;
+        this.stopCriteria = stopCriteria;
+        this.bounds = bounds;
+        this.state = state;
     }
 
     /**
@@ -178,30 +112,9 @@ public final class CmaEs {
      * ask and tell hands out exactly what was outstanding.
      */
     public List<double[]> ask() {
-        if (pendingGeno == null) {
-            double[][] geno = new double[lambda][];
-            double[][] pheno = new double[lambda][];
-            double[] z = new double[n];
-            for (int k = 0; k < lambda; k++) {
-                for (int i = 0; i < n; i++) {
-                    z[i] = rng.nextGaussian();               // z_k ~ N(0, I)            (38)
-                }
-                double[] x = new double[n];
-                for (int i = 0; i < n; i++) {
-                    double yi = 0;                           // y_k = B D z_k ~ N(0, C)  (39)
-                    for (int j = 0; j < n; j++) {
-                        yi += b[i * n + j] * (d[j] * z[j]);
-                    }
-                    x[i] = mean[i] + sigma * yi;             // x_k = m + sigma y_k      (40)
-                }
-                geno[k] = x;
-                pheno[k] = toPhenotype(x);
-            }
-            pendingGeno = geno;
-            pendingPheno = pheno;
-        }
-        List<double[]> out = new ArrayList<>(lambda);
-        for (double[] x : pendingPheno) {
+        double[][] pending = state.pendingCandidates();     // sampled by (38)-(40) if none is outstanding
+        List<double[]> out = new ArrayList<>(pending.length);
+        for (double[] x : pending) {
             out.add(x.clone());
         }
         return out;
@@ -214,181 +127,91 @@ public final class CmaEs {
      * result does not depend on the order of the arguments. Infinite fitness is allowed, NaN is not.
      */
     public void tell(double[][] candidates, double[] fitness) {
-        if (pendingGeno == null) {
-            throw new IllegalStateException("CMA-ES: tell() without an outstanding ask()");
-        }
-        if (candidates.length != lambda || fitness.length != lambda) {
-            throw new IllegalArgumentException("CMA-ES: tell() needs " + lambda + " candidates and fitness values, got "
-                    + candidates.length + " and " + fitness.length);
-        }
-        double[] fitByAsk = new double[lambda];
-        boolean[] seen = new boolean[lambda];
-        for (int k = 0; k < lambda; k++) {
-            if (Double.isNaN(fitness[k])) {
-                throw new IllegalArgumentException("CMA-ES: fitness[" + k + "] is NaN");
-            }
-            int j = 0;
-            while (j < lambda && (seen[j] || !Arrays.equals(pendingPheno[j], candidates[k]))) {
-                j++;
-            }
-            if (j == lambda) {
-                throw new IllegalArgumentException("CMA-ES: candidate " + k + " is not one of the candidates of the last ask()");
-            }
-            seen[j] = true;
-            fitByAsk[j] = fitness[k];
-        }
-        Integer[] order = new Integer[lambda];
-        for (int j = 0; j < lambda; j++) {
+        double[] f = state.fitnessInAskOrder(candidates, fitness);
+        int[] order = ranking(f);                       // ask indices, best first, ties by ask order
+        state.countGeneration(f, order);                // counters, ranked fitness, best so far
+        double[][] y = state.selectedSteps(order);      // y_{i:lambda} = (x_{i:lambda} - m) / sigma
+        double[] yw = params.recombine(y);              // <y>_w = sum_i w_i y_{i:lambda}         (41)
+        state.moveMean(yw);                             // m <- m + sigma <y>_w                   (42)
+        double psNorm = state.updateSigmaPath(yw);      // p_sigma, cumulative step-size path     (43)
+        boolean hsig = state.hSigma(psNorm);            // h_sigma                     (below (47))
+        state.updateCovariancePath(yw, hsig);           // p_c                                    (45)
+        state.adaptCovariance(y, hsig);                 // C: decay + rank-one + rank-mu          (47)
+        state.adaptStepSize(psNorm);                    // sigma from ||p_sigma||                 (44)
+        state.endGeneration();                          // fold mean into the box, lazy B and D
+    }
+
+    /** Ask indices sorted by fitness; ties by ask index, so the ranking is a total order. */
+    private static int[] ranking(double[] fitByAsk) {
+        Integer[] order = new Integer[fitByAsk.length];
+        for (int j = 0; j < order.length; j++) {
             order[j] = j;
         }
         Arrays.sort(order, (p, q) -> {
             int cmp = Double.compare(fitByAsk[p], fitByAsk[q]);
             return cmp != 0 ? cmp : Integer.compare(p, q);
         });
-
-        evaluations += lambda;
-        generation++;
-        lastFitness = new double[lambda];
-        for (int r = 0; r < lambda; r++) {
-            lastFitness[r] = fitByAsk[order[r]];
+        int[] out = new int[order.length];
+        for (int r = 0; r < out.length; r++) {
+            out[r] = order[r];
         }
-        if (lastFitness[0] < bestF) {
-            bestF = lastFitness[0];
-            bestX = pendingPheno[order[0]].clone();
-            bestEvaluation = evaluations;
-        }
-
-        double[][] y = new double[mu][n];                    // y_{i:lambda} = (x_{i:lambda} - m) / sigma
-        for (int r = 0; r < mu; r++) {
-            double[] x = pendingGeno[order[r]];
-            for (int i = 0; i < n; i++) {
-                y[r][i] = (x[i] - mean[i]) / sigma;
-            }
-        }
-        double[] yw = new double[n];                         // <y>_w = sum_i w_i y_{i:lambda}   (41)
-        for (int r = 0; r < mu; r++) {
-            for (int i = 0; i < n; i++) {
-                yw[i] += weights[r] * y[r][i];
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            mean[i] += sigma * yw[i];                        // m <- m + c_m sigma <y>_w, c_m = 1 (42)
-        }
-
-        double[] zw = invSqrtC(yw);                          // C^{-1/2} <y>_w = B D^{-1} B^T <y>_w
-        double csn = Math.sqrt(cs * (2 - cs) * mueff);
-        double psSq = 0;
-        for (int i = 0; i < n; i++) {
-            ps[i] = (1 - cs) * ps[i] + csn * zw[i];          // p_sigma update                  (43)
-            psSq += ps[i] * ps[i];
-        }
-        double psNorm = Math.sqrt(psSq);
-        // h_sigma (tutorial, below (47)): stall the p_c update while ||p_sigma|| is large.
-        boolean hsig = psNorm / Math.sqrt(1 - StrictMath.pow(1 - cs, 2.0 * generation))
-                < (1.4 + 2.0 / (n + 1)) * chiN;
-        double ccn = hsig ? Math.sqrt(cc * (2 - cc) * mueff) : 0;
-        for (int i = 0; i < n; i++) {
-            pc[i] = (1 - cc) * pc[i] + ccn * yw[i];          // p_c update                       (45)
-        }
-
-        double deltaH = hsig ? 0 : cc * (2 - cc);            // delta(h_sigma) = (1 - h_sigma) c_c (2 - c_c)
-        double sumW = 0;
-        for (double w : weights) {
-            sumW += w;
-        }
-        double decay = 1 + c1 * deltaH - c1 - cmu * sumW;
-        for (int i = 0; i < n; i++) {
-            for (int j = i; j < n; j++) {                    // C update: decay + rank-one + rank-mu (47)
-                double rankMu = 0;
-                for (int r = 0; r < mu; r++) {
-                    rankMu += weights[r] * y[r][i] * y[r][j];
-                }
-                double v = decay * c[i * n + j] + c1 * pc[i] * pc[j] + cmu * rankMu;
-                c[i * n + j] = v;
-                c[j * n + i] = v;
-            }
-        }
-        // sigma <- sigma exp(c_sigma/d_sigma (||p_sigma|| / E||N(0,I)|| - 1)), exponent capped at 1 (44)
-        sigma *= StrictMath.exp(Math.min(1.0, cs / ds * (psNorm / chiN - 1)));
-
-        foldMeanIntoPeriod();
-        if (evaluations - eigenEvals > eigenGapEvals) {
-            updateEigensystem();
-        }
-        pendingGeno = null;
-        pendingPheno = null;
+        return out;
     }
 
     /** The criteria that currently hold; empty while the run should go on (always before the first tell). */
     public EnumSet<StopReason> stop() {
-        EnumSet<StopReason> reasons = EnumSet.noneOf(StopReason.class);
-        if (evaluations == 0) {
-            return reasons;
-        }
-        if (bestF <= ftarget) {
-            reasons.add(StopReason.FTARGET);
-        }
-        if (evaluations >= maxFevals) {
-            reasons.add(StopReason.MAXFEVALS);
-        }
-        double dMax = max(d);
-        if (sigma * dMax < tolX) {
-            reasons.add(StopReason.TOLX);
-        }
-        if (lastFitness.length > 1 && lastFitness[lastFitness.length - 1] - lastFitness[0] < tolFun) {
-            reasons.add(StopReason.TOLFUN);
-        }
-        if (conditionNumber() > maxCondition) {
-            reasons.add(StopReason.CONDITION);
-        }
-        return reasons;
+        return stopCriteria.holding(state);
     }
 
     /** The distribution mean mapped into the bounds (the current point estimate). */
     public double[] mean() {
-        return toPhenotype(mean);
+        return state.phenotypeMean();
     }
 
     public double sigma() {
-        return sigma;
+        return state.sigma();
     }
 
     /** Best candidate told so far (a copy), or null before the first tell. */
     public double[] bestSolution() {
-        return bestX == null ? null : bestX.clone();
+        return state.bestSolution();
     }
 
     /** Fitness of {@link #bestSolution()}, +Infinity before the first tell. */
     public double bestFitness() {
-        return bestF;
+        return state.bestFitness();
     }
 
     /** Completed generations (tells). */
     public long generation() {
-        return generation;
+        return state.generation();
     }
 
     /** Fitness evaluations told so far (lambda per generation). */
     public long evaluations() {
-        return evaluations;
+        return state.evaluations();
     }
 
     public int dimension() {
-        return n;
+        return params.n();
     }
 
     public int lambda() {
-        return lambda;
+        return params.lambda();
     }
 
     public int mu() {
-        return mu;
+        return params.mu();
     }
 
     /** Condition number of C (ratio of its largest to its smallest eigenvalue) at the last decomposition. */
     public double conditionNumber() {
-        double ratio = max(d) / min(d);
-        return ratio * ratio;
+        return state.covariance().conditionNumber();
+    }
+
+    /** {@link BoxBounds#reflect}, kept here where CmaEsBoundsTest calls it. */
+    static double reflect(double y, double lo, double up) {
+        return BoxBounds.reflect(y, lo, up);
     }
 
     // --------------------------------------------------------------------------------------------
@@ -396,31 +219,11 @@ public final class CmaEs {
 
     /** The complete state; {@link #fromProto} of it continues this run bit-identically. */
     public CmaesState toProto() {
-        CmaesState.Builder s = CmaesState.newBuilder()
-                .setFormatVersion(FORMAT_VERSION)
-                .setDimension(n).setLambda(lambda).setMu(mu)
-                .addAllWeights(boxed(weights))
-                .setMueff(mueff).setCSigma(cs).setDSigma(ds).setCC(cc).setC1(c1).setCMu(cmu).setChiN(chiN)
-                .setEigenGapEvals(eigenGapEvals)
-                .addAllMean(boxed(mean)).setSigma(sigma)
-                .addAllC(boxed(c)).addAllPc(boxed(pc)).addAllPs(boxed(ps))
-                .addAllB(boxed(b)).addAllD(boxed(d)).setEigenEvaluations(eigenEvals)
-                .setGeneration(generation).setEvaluations(evaluations)
-                .setBestFitness(bestF).setBestEvaluation(bestEvaluation)
-                .addAllLastFitness(boxed(lastFitness))
-                .setRng(rng.toProto())
-                .addAllLower(boxed(lower)).addAllUpper(boxed(upper))
-                .setStop(CmaesStopCriteria.newBuilder().setFtarget(ftarget).setMaxFevals(maxFevals)
-                        .setTolX(tolX).setTolFun(tolFun).setMaxCondition(maxCondition));
-        if (bestX != null) {
-            s.addAllBestSolution(boxed(bestX));
-        }
-        if (pendingGeno != null) {
-            for (int k = 0; k < lambda; k++) {
-                s.addPending(CmaesCandidate.newBuilder()
-                        .addAllGenotype(boxed(pendingGeno[k])).addAllPhenotype(boxed(pendingPheno[k])));
-            }
-        }
+        CmaesState.Builder s = CmaesState.newBuilder().setFormatVersion(FORMAT_VERSION);
+        params.writeTo(s);
+        s.setStop(stopCriteria.toProto());
+        bounds.writeTo(s);
+        state.writeTo(s);
         return s.build();
     }
 
@@ -430,191 +233,13 @@ public final class CmaEs {
      * @throws IllegalArgumentException with a one-line message if the snapshot is inconsistent
      */
     public static CmaEs fromProto(CmaesState s) {
-        return new CmaEs(s);
-    }
-
-    private CmaEs(CmaesState s) {
         if (s.getFormatVersion() != FORMAT_VERSION) {
             throw new IllegalArgumentException("CMA-ES state: unsupported format_version " + s.getFormatVersion()
                     + " (expected " + FORMAT_VERSION + ")");
         }
-        n = s.getDimension();
-        lambda = s.getLambda();
-        mu = s.getMu();
-        if (n < 1 || lambda < 2 || mu < 1 || mu > lambda) {
-            throw new IllegalArgumentException("CMA-ES state: bad sizes dimension=" + n + " lambda=" + lambda + " mu=" + mu);
-        }
-        weights = unboxed("weights", s.getWeightsList(), mu);
-        mueff = s.getMueff();
-        cs = s.getCSigma();
-        ds = s.getDSigma();
-        cc = s.getCC();
-        c1 = s.getC1();
-        cmu = s.getCMu();
-        chiN = s.getChiN();
-        eigenGapEvals = s.getEigenGapEvals();
-        ftarget = s.getStop().getFtarget();
-        maxFevals = s.getStop().getMaxFevals();
-        tolX = s.getStop().getTolX();
-        tolFun = s.getStop().getTolFun();
-        maxCondition = s.getStop().getMaxCondition();
-        lower = unboxed("lower", s.getLowerList(), n);
-        upper = unboxed("upper", s.getUpperList(), n);
-        mean = unboxed("mean", s.getMeanList(), n);
-        sigma = s.getSigma();
-        c = unboxed("c", s.getCList(), n * n);
-        pc = unboxed("pc", s.getPcList(), n);
-        ps = unboxed("ps", s.getPsList(), n);
-        b = unboxed("b", s.getBList(), n * n);
-        d = unboxed("d", s.getDList(), n);
-        eigenEvals = s.getEigenEvaluations();
-        generation = s.getGeneration();
-        evaluations = s.getEvaluations();
-        bestX = s.getBestSolutionCount() == 0 ? null : unboxed("best_solution", s.getBestSolutionList(), n);
-        bestF = s.getBestFitness();
-        bestEvaluation = s.getBestEvaluation();
-        lastFitness = unboxed("last_fitness", s.getLastFitnessList(), s.getLastFitnessCount());
-        if (!s.hasRng()) {
-            throw new IllegalArgumentException("CMA-ES state: missing rng");
-        }
-        rng = CmaRandom.fromProto(s.getRng());
-        if (s.getPendingCount() != 0) {
-            if (s.getPendingCount() != lambda) {
-                throw new IllegalArgumentException("CMA-ES state: " + s.getPendingCount() + " pending candidates, lambda is " + lambda);
-            }
-            pendingGeno = new double[lambda][];
-            pendingPheno = new double[lambda][];
-            for (int k = 0; k < lambda; k++) {
-                pendingGeno[k] = unboxed("pending genotype", s.getPending(k).getGenotypeList(), n);
-                pendingPheno[k] = unboxed("pending phenotype", s.getPending(k).getPhenotypeList(), n);
-            }
-        }
-        if (!(sigma > 0) || Double.isInfinite(sigma)) {
-            throw new IllegalArgumentException("CMA-ES state: sigma must be finite and > 0, got " + sigma);
-        }
-    }
-
-    // --------------------------------------------------------------------------------------------
-    // Internals
-
-    /** C^{-1/2} v = B D^{-1} B^T v, with the eigensystem of the last decomposition. */
-    private double[] invSqrtC(double[] v) {
-        double[] t = new double[n];
-        for (int j = 0; j < n; j++) {
-            double s = 0;
-            for (int i = 0; i < n; i++) {
-                s += b[i * n + j] * v[i];
-            }
-            t[j] = s / d[j];
-        }
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            double s = 0;
-            for (int j = 0; j < n; j++) {
-                s += b[i * n + j] * t[j];
-            }
-            out[i] = s;
-        }
-        return out;
-    }
-
-    /** C = B D^2 B^T. Eigenvalues that rounding drove to (or below) zero are floored at 1e-30 of the largest,
-     *  which makes the condition stop fire instead of dividing by zero. */
-    private void updateEigensystem() {
-        double[] values = new double[n];
-        SymmetricEigen.decompose(c, n, values, b);
-        double vMax = max(values);
-        if (!(vMax > 0) || Double.isInfinite(vMax)) {
-            throw new IllegalStateException("CMA-ES: covariance matrix degenerated (largest eigenvalue " + vMax + ")");
-        }
-        for (int i = 0; i < n; i++) {
-            d[i] = Math.sqrt(Math.max(values[i], vMax * 1e-30));
-        }
-        eigenEvals = evaluations;
-    }
-
-    private double[] toPhenotype(double[] y) {
-        double[] x = new double[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = reflect(y[i], lower[i], upper[i]);
-        }
-        return x;
-    }
-
-    /**
-     * Maps genotype {@code y} into {@code [lo, up]} by mirroring at the bounds: identity inside, and for
-     * a finite box a triangle wave of period 2 (up - lo); with one infinite bound, a single mirror.
-     */
-    static double reflect(double y, double lo, double up) {
-        if (y >= lo && y <= up) {
-            return y;
-        }
-        if (lo == Double.NEGATIVE_INFINITY) {
-            return up - (y - up);                            // y > up
-        }
-        if (up == Double.POSITIVE_INFINITY) {
-            return lo + (lo - y);                            // y < lo
-        }
-        double w = up - lo;
-        double t = y - lo;
-        t -= 2 * w * Math.floor(t / (2 * w));                // t in [0, 2w)
-        double x = t <= w ? lo + t : lo + (2 * w - t);
-        return Math.min(up, Math.max(lo, x));                // guard against rounding at the edges
-    }
-
-    /** Shift each boxed mean coordinate by whole periods 2w into [lo - w/2, up + w/2): same phenotypes, no drift. */
-    private void foldMeanIntoPeriod() {
-        for (int i = 0; i < n; i++) {
-            if (Double.isFinite(lower[i]) && Double.isFinite(upper[i])) {
-                double w = upper[i] - lower[i];
-                double start = lower[i] - w / 2;
-                if (mean[i] < start || mean[i] >= start + 2 * w) {
-                    mean[i] -= 2 * w * Math.floor((mean[i] - start) / (2 * w));
-                }
-            }
-        }
-    }
-
-    private static double[] identity(int n) {
-        double[] m = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            m[i * n + i] = 1.0;
-        }
-        return m;
-    }
-
-    private static double max(double[] v) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (double x : v) {
-            m = Math.max(m, x);
-        }
-        return m;
-    }
-
-    private static double min(double[] v) {
-        double m = Double.POSITIVE_INFINITY;
-        for (double x : v) {
-            m = Math.min(m, x);
-        }
-        return m;
-    }
-
-    private static List<Double> boxed(double[] v) {
-        List<Double> out = new ArrayList<>(v.length);
-        for (double x : v) {
-            out.add(x);
-        }
-        return out;
-    }
-
-    private static double[] unboxed(String field, List<Double> v, int expected) {
-        if (v.size() != expected) {
-            throw new IllegalArgumentException("CMA-ES state: " + field + " has " + v.size() + " entries, expected " + expected);
-        }
-        double[] out = new double[expected];
-        for (int i = 0; i < expected; i++) {
-            out[i] = v.get(i);
-        }
-        return out;
+        CmaParameters params = CmaParameters.fromProto(s);
+        StopCriteria stop = StopCriteria.fromProto(s.getStop());
+        BoxBounds bounds = BoxBounds.fromProto(s, params.n());
+        return new CmaEs(params, stop, bounds, new CmaState(s, params, bounds));
     }
 }
