@@ -32,7 +32,7 @@ class ServedRunTest {
     Path tmp;
 
     private List<String> merge(String spec, String out) {
-        return new ArrayList<>(List.of("merge", "--method", "nps", "--keep", "0.1", "--spec", spec, "--generations", "20",
+        return new ArrayList<>(List.of("merge", "--method", "nps", "--keep", "0.1", "--spec", spec, "--generations", "40",
                 "--subspaces", "4", "--no-baselines", "--seed", "5", "--out", out));
     }
 
@@ -86,7 +86,7 @@ class ServedRunTest {
         try (ServeChild node = ServeChild.start(tmp, "node", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
             node.awaitUp();
             List<String> args = merge("digits/spec.conf", "out/c1");
-            args.set(args.indexOf("20"), "400"); // far longer than the test
+            args.set(args.indexOf("40"), "400"); // far longer than the test
             RunControlCommands.call(seed, "c1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(args)));
             poll(seed, "c1", r -> r.getGenerationsKept() >= 3);
             long t0 = System.nanoTime();
