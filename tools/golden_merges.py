@@ -6,7 +6,7 @@ rule, Task Arithmetic, TIES, DARE with the splitmix64 counter RNG, Consensus/TAL
 plainly as possible: float64 throughout, cast to float32 only when a merged tensor is stored.
 
 Run from the repository root:
-    /tmp/npsvenv/bin/python tools/golden_merges.py [--out coordinator/src/test/resources/golden/merge]
+    /tmp/npsvenv/bin/python tools/golden_merges.py [--out kernels/src/test/resources/golden/merge]
 
 Writes (all safetensors; merged tensors are F32 and keyed by parameter name, case parameters are strings
 in __metadata__):
@@ -269,7 +269,7 @@ def self_checks(base, fts, taus, res):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="coordinator/src/test/resources/golden/merge", type=Path)
+    ap.add_argument("--out", default="kernels/src/test/resources/golden/merge", type=Path)
     args = ap.parse_args()
     out: Path = args.out
 

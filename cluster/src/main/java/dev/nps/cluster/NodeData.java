@@ -15,7 +15,7 @@ import dev.nps.spec.ExperimentSpec;
 import dev.nps.coordinator.NpsSearch;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -13,7 +13,7 @@ import dev.nps.coordinator.SearchResult;
 import dev.nps.coordinator.SearchSetup;
 import dev.nps.evaluator.ScorerOptions;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import dev.nps.evaluator.actor.SearchData;
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.TaskMask;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 
 /**
  * The models behind a search's candidate specs, outside the actors: the best candidate to write,

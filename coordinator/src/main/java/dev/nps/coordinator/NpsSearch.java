@@ -10,7 +10,7 @@ import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.TaskMask;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.nps.coordinator;
 
 import dev.nps.protocol.CandidateSpec;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 
 /** PRUNE: x = w_1..w_M, the subspace weights of one task's mask; lambda = 1. */
 public record PruneSpace(int task, SubspacePartition partition, ValueMode values, double weightLower, double weightUpper)

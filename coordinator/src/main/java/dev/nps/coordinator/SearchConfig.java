@@ -1,6 +1,6 @@
 package dev.nps.coordinator;
 
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 
 /**
  * Settings of one NPS search. Start from {@link #defaults()} and adjust with the {@code with*}

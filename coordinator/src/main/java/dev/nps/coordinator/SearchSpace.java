@@ -2,7 +2,7 @@ package dev.nps.coordinator;
 
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.TaskMask;
-import dev.nps.storage.subspace.SubspaceMask;
+import dev.nps.kernels.subspace.SubspaceMask;
 import java.util.Arrays;
 
 /**

@@ -2,7 +2,7 @@ package dev.nps.coordinator;
 
 import dev.nps.protocol.TaskMask;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package dev.nps.coordinator;
 
 import dev.nps.protocol.CandidateSpec;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.util.Arrays;
 
 /** TRANSFER: x = [w_1..w_M, lambda], one task's mask and how strongly it is added to the base. */

@@ -3,7 +3,7 @@ package dev.nps.workflow;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nps.evaluator.Score;
-import dev.nps.merge.MergeMethod;
+import dev.nps.kernels.merge.MergeMethod;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.storage.ParameterSet;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.kernel.TopK;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.TopK;
+import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
 import java.util.List;
 import java.util.Map;

@@ -7,7 +7,7 @@ import dev.nps.protocol.CandidateSpec;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
 import java.nio.file.Path;
 import java.util.List;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import dev.nps.protocol.TaskMask;
 import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;

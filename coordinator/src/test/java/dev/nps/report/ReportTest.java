@@ -14,7 +14,7 @@ import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
 import dev.nps.workflow.NpsWorkflow;
 import dev.nps.workflow.Progress;

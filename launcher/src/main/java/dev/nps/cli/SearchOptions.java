@@ -5,7 +5,7 @@ import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.ValueMode;
 import dev.nps.evaluator.ScoringPlan;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.workflow.NpsWorkflow;
 import java.util.Locale;
 import picocli.CommandLine.Option;

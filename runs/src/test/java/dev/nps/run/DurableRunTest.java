@@ -17,7 +17,7 @@ import dev.nps.storage.UnsharedPolicy;
 import dev.nps.protocol.RunOpened;
 import dev.nps.protocol.RunStatus;
 import dev.nps.spec.ExperimentSpec;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.workflow.Experiment;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -4,8 +4,8 @@ import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.TaskMask;
 import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.subspace.SubspaceMask;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspaceMask;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * allocated once: {@link #materialize} always returns the same {@link ParameterSet}, whose
  * arrays it overwrites. Callers copy it out (ModelScorer.load does) before the next call.
  * Contributions are added in the spec's task order, each rounded to float32 once. Where the
- * node holds a task's {@link dev.nps.storage.subspace.RankedEntries}, only its kept entries are
+ * node holds a task's {@link dev.nps.kernels.subspace.RankedEntries}, only its kept entries are
  * touched (a copy of the base plus scatter-adds), bit-identical to the one pass over every entry.
  *
  * <p>Not thread-safe: one per evaluator.

@@ -7,7 +7,7 @@ import dev.nps.storage.Checkpoint;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.TaskVectors;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -18,7 +18,7 @@ import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.TaskMask;
 import dev.nps.protocol.WorkUnit;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.TaskMask;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.subspace.SubspacePartition;
+import dev.nps.kernels.subspace.SubspacePartition;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

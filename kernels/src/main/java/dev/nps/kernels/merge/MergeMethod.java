@@ -1,4 +1,4 @@
-package dev.nps.merge;
+package dev.nps.kernels.merge;
 
 import dev.nps.storage.ParameterSet;
 import java.util.List;

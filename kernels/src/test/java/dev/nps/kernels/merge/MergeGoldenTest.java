@@ -1,18 +1,18 @@
-package dev.nps.merge;
+package dev.nps.kernels.merge;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.nps.merge.MergeMethod.Average;
-import dev.nps.merge.MergeMethod.Consensus;
-import dev.nps.merge.MergeMethod.Dare;
-import dev.nps.merge.MergeMethod.TaskArithmetic;
-import dev.nps.merge.MergeMethod.Ties;
+import dev.nps.kernels.merge.MergeMethod.Average;
+import dev.nps.kernels.merge.MergeMethod.Consensus;
+import dev.nps.kernels.merge.MergeMethod.Dare;
+import dev.nps.kernels.merge.MergeMethod.TaskArithmetic;
+import dev.nps.kernels.merge.MergeMethod.Ties;
 import dev.nps.storage.Checkpoint;
 import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.kernel.TopK;
+import dev.nps.kernels.TopK;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.URISyntaxException;

@@ -1,6 +1,6 @@
-package dev.nps.storage.bench;
+package dev.nps.kernels.bench;
 
-import dev.nps.storage.kernel.TopK;
+import dev.nps.kernels.TopK;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;

@@ -1,14 +1,14 @@
-package dev.nps.merge;
+package dev.nps.kernels.merge;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.nps.merge.MergeMethod.Average;
-import dev.nps.merge.MergeMethod.Consensus;
-import dev.nps.merge.MergeMethod.Dare;
-import dev.nps.merge.MergeMethod.TaskArithmetic;
-import dev.nps.merge.MergeMethod.Ties;
+import dev.nps.kernels.merge.MergeMethod.Average;
+import dev.nps.kernels.merge.MergeMethod.Consensus;
+import dev.nps.kernels.merge.MergeMethod.Dare;
+import dev.nps.kernels.merge.MergeMethod.TaskArithmetic;
+import dev.nps.kernels.merge.MergeMethod.Ties;
 import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
 import java.util.List;

@@ -1,11 +1,11 @@
-package dev.nps.storage.kernel;
+package dev.nps.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.nps.storage.kernel.TopK.Threshold;
+import dev.nps.kernels.TopK.Threshold;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

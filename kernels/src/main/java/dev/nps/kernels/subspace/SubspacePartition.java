@@ -1,4 +1,4 @@
-package dev.nps.storage.subspace;
+package dev.nps.kernels.subspace;
 
 import java.util.Arrays;
 

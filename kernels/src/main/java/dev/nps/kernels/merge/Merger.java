@@ -1,13 +1,13 @@
-package dev.nps.merge;
+package dev.nps.kernels.merge;
 
-import dev.nps.merge.MergeMethod.Average;
-import dev.nps.merge.MergeMethod.Consensus;
-import dev.nps.merge.MergeMethod.Dare;
-import dev.nps.merge.MergeMethod.TaskArithmetic;
-import dev.nps.merge.MergeMethod.Ties;
+import dev.nps.kernels.merge.MergeMethod.Average;
+import dev.nps.kernels.merge.MergeMethod.Consensus;
+import dev.nps.kernels.merge.MergeMethod.Dare;
+import dev.nps.kernels.merge.MergeMethod.TaskArithmetic;
+import dev.nps.kernels.merge.MergeMethod.Ties;
 import dev.nps.storage.FloatTensor;
 import dev.nps.storage.ParameterSet;
-import dev.nps.storage.kernel.TopK;
+import dev.nps.kernels.TopK;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

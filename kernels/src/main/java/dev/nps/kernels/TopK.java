@@ -1,4 +1,4 @@
-package dev.nps.storage.kernel;
+package dev.nps.kernels;
 
 import java.util.ArrayList;
 import java.util.Arrays;

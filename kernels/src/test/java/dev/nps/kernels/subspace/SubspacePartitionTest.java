@@ -1,4 +1,4 @@
-package dev.nps.storage.subspace;
+package dev.nps.kernels.subspace;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
