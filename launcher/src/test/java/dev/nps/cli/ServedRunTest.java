@@ -106,6 +106,36 @@ class ServedRunTest {
         }
     }
 
+    @Test
+    void twoRunsSubmittedTogetherShareTheNodeAndEachEndsAsItWouldAlone() throws Exception {
+        Path root = tmp.resolve("root");
+        CliFixture.copyDigits(root.resolve("digits"));
+        List<String> a = merge("digits/spec.conf", "out/a");
+        List<String> b = merge("digits/spec.conf", "out/b");
+        b.set(b.indexOf("5"), "6"); // another seed
+        for (List<String> args : List.of(a, b)) {
+            args.set(args.indexOf("40"), "8");
+        }
+        int port = ServeChild.freePort();
+        String seed = "127.0.0.1:" + port;
+        try (ServeChild node = ServeChild.start(tmp, "node", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
+            node.awaitUp();
+            RunControlCommands.call(seed, "a", RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(a)));
+            RunControlCommands.call(seed, "b", RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(b)
+                    .setWeight(3)));
+            assertEquals(RunStatus.RUN_SUCCEEDED, poll(seed, "a", RunControlCommands::ended).getStatus(), node.logTail());
+            assertEquals(RunStatus.RUN_SUCCEEDED, poll(seed, "b", RunControlCommands::ended).getStatus(), node.logTail());
+        }
+        for (var entry : java.util.Map.of("a", a, "b", b).entrySet()) {
+            List<String> alone = new ArrayList<>(entry.getValue());
+            alone.set(alone.indexOf("digits/spec.conf"), root.resolve("digits/spec.conf").toString());
+            alone.set(alone.indexOf("out/" + entry.getKey()), tmp.resolve("alone-" + entry.getKey()).toString());
+            CliFixture.Run r = CliFixture.run(alone.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals(digests(tmp.resolve("alone-" + entry.getKey())), digests(root.resolve("out/" + entry.getKey())));
+        }
+    }
+
     private static RunReport poll(String seed, String run, Predicate<RunReport> until) throws InterruptedException {
         long deadline = System.nanoTime() + 180_000_000_000L;
         RunReport r = null;
