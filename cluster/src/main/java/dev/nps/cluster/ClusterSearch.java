@@ -175,21 +175,8 @@ public final class ClusterSearch implements SearchRunner {
     private static final String STOPPED =
             "this node left the cluster before the search ended (downed or stopped); rerun with the same seed";
 
-    /**
-     * {@code b}, reachable from its actor's props only until it starts. Pekko keeps resolved actor
-     * references in per-thread caches (bounded, but 1024 per thread), and a cached reference keeps
-     * its stopped actor's cell and props; the props would otherwise keep the whole search state (its
-     * partitions, the size of the model) of every recent run alive.
-     */
     static <T> Behavior<T> once(Behavior<T> b) {
-        java.util.concurrent.atomic.AtomicReference<Behavior<T>> ref = new java.util.concurrent.atomic.AtomicReference<>(b);
-        return Behaviors.setup(ctx -> {
-            Behavior<T> started = ref.getAndSet(null);
-            if (started == null) {
-                throw new IllegalStateException("a search actor cannot be restarted");
-            }
-            return started;
-        });
+        return NpsSearch.once(b);
     }
 
     /** A running cluster search. */

@@ -67,7 +67,34 @@ public final class NpsSearch {
         BatchOrder order = new BatchOrder(data.evalTasks(), setup.scoreWeights());
         CompletableFuture<SearchResult> result = new CompletableFuture<>();
         String run = UUID.randomUUID().toString();
-        Behavior<Void> guardian = Behaviors.setup(ctx -> {
+        Behavior<Void> guardian = host(data, space, order, config, listener, journal, result, run);
+        ActorSystem<Void> system = ActorSystem.create(guardian, "nps-search",
+                pekkoOverrides.withFallback(pekkoConfig(config.evaluators())).withFallback(ConfigFactory.load()));
+        try {
+            return SearchCompletion.await(result, system,
+                    "the search's actor system stopped before the search ended (a fatal error on one of its threads)")
+                    .withEvaluatorCost(data.cost().snapshot());
+        } finally {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                // the result is already known; a slow shutdown does not change it
+            }
+        }
+    }
+
+    /**
+     * The actors of one embedded search: evaluators on {@link #EVALUATOR_DISPATCHER} and the
+     * coordinator, under a host that watches them (any stop before the result is a failure) and
+     * stops, stopping them, once the coordinator has stopped.
+     */
+    static Behavior<Void> host(SearchData data, SearchSpace space, BatchOrder order, SearchConfig config,
+                               SearchListener listener, SearchJournal journal, CompletableFuture<SearchResult> result,
+                               String run) {
+        return Behaviors.setup(ctx -> {
             List<ActorRef<EvaluatorMessage>> evaluators = new ArrayList<>();
             for (int i = 0; i < config.evaluators(); i++) {
                 evaluators.add(ctx.spawn(FatalErrorGuard.guard(EvaluatorMessage.class, EvaluatorActor.create(data), result,
@@ -89,22 +116,23 @@ public final class NpsSearch {
                     })
                     .build();
         });
-        ActorSystem<Void> system = ActorSystem.create(guardian, "nps-search",
-                pekkoOverrides.withFallback(pekkoConfig(config.evaluators())).withFallback(ConfigFactory.load()));
-        try {
-            return SearchCompletion.await(result, system,
-                    "the search's actor system stopped before the search ended (a fatal error on one of its threads)")
-                    .withEvaluatorCost(data.cost().snapshot());
-        } finally {
-            system.terminate();
-            try {
-                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
-                // the result is already known; a slow shutdown does not change it
+    }
+
+    /**
+     * {@code b}, reachable from its actor's props only until it starts. Pekko keeps resolved actor
+     * references in per-thread caches (bounded, but 1024 per thread), and a cached reference keeps
+     * its stopped actor's cell and props; the props would otherwise keep the whole search state (its
+     * partitions, the size of the model) of every recent search alive in a long-lived actor system.
+     */
+    public static <T> Behavior<T> once(Behavior<T> b) {
+        java.util.concurrent.atomic.AtomicReference<Behavior<T>> ref = new java.util.concurrent.atomic.AtomicReference<>(b);
+        return Behaviors.setup(ctx -> {
+            Behavior<T> started = ref.getAndSet(null);
+            if (started == null) {
+                throw new IllegalStateException("a search actor cannot be restarted");
             }
-        }
+            return started;
+        });
     }
 
     /**
@@ -131,7 +159,7 @@ public final class NpsSearch {
     }
 
     /** A checkpoint of another search is refused before any actor starts. */
-    private static void checkResume(SearchJournal journal, SearchSpace space, SearchConfig config) {
+    static void checkResume(SearchJournal journal, SearchSpace space, SearchConfig config) {
         var resume = journal.resumeFrom();
         if (resume != null) {
             CoordinatorActor.checkResume(resume, space, config);

@@ -248,4 +248,21 @@ class NpsSearchTest {
         assertEquals(undisturbed.batchesEvaluated(), back.batchesEvaluated());
         assertEquals(undisturbed.batchesByEvaluator(), back.batchesByEvaluator());
     }
+
+    @Test
+    void searchesSharingOneActorSystemTakeTheirOwnPaths() {
+        List<SearchSetup> setups = List.of(SearchSetup.of(ex, SearchKind.PRUNE, List.of(0)),
+                SearchSetup.of(ex, SearchKind.TRANSFER, List.of(1)), SearchSetup.of(ex, SearchKind.FUSION, List.of(0, 1, 2)));
+        SearchConfig config = prune().withEvaluators(2);
+        try (EmbeddedSearches shared = new EmbeddedSearches(2)) {
+            for (SearchSetup setup : setups) {
+                SearchResult alone = NpsSearch.run(setup, config, SearchListener.NONE);
+                SearchResult together = shared.run(setup, config, SearchListener.NONE);
+                assertSameTrajectory(alone, together);
+                assertAccounting(together);
+                // and again in the same system: nothing of the first one is left to change the second
+                assertSameTrajectory(alone, shared.run(setup, config, SearchListener.NONE));
+            }
+        }
+    }
 }
