@@ -118,11 +118,33 @@ public final class ClusterNode implements AutoCloseable {
             ServedRuns.init(system, node, executor != null ? executor : (r, n, d) -> {
                 throw new IllegalStateException("this node executes no runs");
             });
+            if (settings.discovery().isPresent()) {
+                startBootstrap(system, settings);
+            }
         } catch (RuntimeException e) {
             system.terminate();
             throw e;
         }
         return node;
+    }
+
+    /**
+     * pekko-management's HTTP endpoint (health checks, bootstrap's contact point) and cluster
+     * bootstrap, which joins the node through its discovery method instead of seeds.
+     */
+    private static void startBootstrap(ActorSystem<Void> system, NodeSettings settings) {
+        var classic = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system);
+        int port = settings.discovery().get().managementPort();
+        try {
+            org.apache.pekko.management.javadsl.PekkoManagement.get(classic).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            throw new IllegalArgumentException("cannot start the management endpoint on " + settings.host() + ":" + port + ": "
+                    + rootMessage(e) + " (another node on this port?)", e);
+        }
+        org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap.get(classic).start();
     }
 
     /** Pekko's classic log level (what its remoting and cluster log through), changeable while running. */

@@ -28,10 +28,17 @@ import java.util.Optional;
  * @param stableAfter how long the split-brain resolver waits for a stable membership before downing
  * @param tls         Artery TLS settings, empty = plain TCP
  * @param pekko       the file's own pekko overrides
+ * @param discovery   how the node finds its peers instead of {@code seeds} (cluster bootstrap, e.g. on Kubernetes)
  */
 public record NodeSettings(String host, int port, List<String> seeds, List<String> roles, Path storageRoot,
                            List<Integer> gpus, boolean noGpu, int cpuSlots, Duration stableAfter, Optional<Tls> tls,
-                           Config pekko) {
+                           Config pekko, Optional<Discovery> discovery) {
+
+    /** A node that joins static seeds. */
+    public NodeSettings(String host, int port, List<String> seeds, List<String> roles, Path storageRoot, List<Integer> gpus,
+                        boolean noGpu, int cpuSlots, Duration stableAfter, Optional<Tls> tls, Config pekko) {
+        this(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko, Optional.empty());
+    }
 
     /** Key and trust stores (PKCS12) for Artery's tls-tcp transport, with mutual authentication. */
     public record Tls(Path keyStore, Path trustStore, String password) {
@@ -52,6 +59,9 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
         }
         for (String s : seeds) {
             parseHostPort(s);
+        }
+        if (discovery.isPresent() && !seeds.isEmpty()) {
+            throw new IllegalArgumentException("nps.node: give either seeds or discovery, not both");
         }
         for (int g : gpus) {
             if (g < 0) {
@@ -123,23 +133,26 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
                     c.getString("tls.password")));
         }
         Config pekko = file.hasPath("pekko") ? file.withOnlyPath("pekko") : ConfigFactory.empty();
+        Optional<Discovery> discovery = c.hasPath("discovery") ? Optional.of(Discovery.fromConfig(c.getConfig("discovery")))
+                : Optional.empty();
         return new NodeSettings(c.getString("host"), c.getInt("port"), c.getStringList("seeds"), c.getStringList("roles"),
                 dir.resolve(c.getString("storage-root")).normalize(), gpus, noGpu, c.getInt("cpu-slots"),
-                c.getDuration("stable-after"), tls, pekko);
+                c.getDuration("stable-after"), tls, pekko, discovery);
     }
 
     private static final java.util.Set<String> NODE_KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "seeds", "roles",
-            "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal");
+            "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal", "discovery");
     private static final java.util.Set<String> TLS_KEYS = dev.nps.spec.ConfigKeys.of("enabled", "key-store", "trust-store", "password");
 
     /**
-     * What {@code serve} needs beyond a valid file: at least one seed. With none, Pekko never joins
-     * anything and the node would wait in silence; the first node of a cluster lists itself.
+     * What {@code serve} needs beyond a valid file: at least one seed, or a discovery method. With
+     * neither, Pekko never joins anything and the node would wait in silence; the first node of a
+     * cluster lists itself.
      */
     public NodeSettings requireSeeds() {
-        if (seeds.isEmpty()) {
+        if (seeds.isEmpty() && discovery.isEmpty()) {
             throw new IllegalArgumentException("nps.node.seeds is empty: list at least one seed HOST:PORT (the first node of a"
-                    + " cluster lists itself, e.g. seeds = [\"" + host + ":" + port + "\"])");
+                    + " cluster lists itself, e.g. seeds = [\"" + host + ":" + port + "\"]), or give nps.node.discovery");
         }
         return this;
     }
@@ -166,19 +179,20 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
     }
 
     public NodeSettings withPort(int p) {
-        return new NodeSettings(host, p, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko);
+        return new NodeSettings(host, p, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko, discovery);
     }
 
     public NodeSettings withSeeds(List<String> s) {
-        return new NodeSettings(host, port, s, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko);
+        return new NodeSettings(host, port, s, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko,
+                s.isEmpty() ? discovery : Optional.empty()); // explicit seeds replace discovery
     }
 
     public NodeSettings withTls(Optional<Tls> t) {
-        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, t, pekko);
+        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, t, pekko, discovery);
     }
 
     public NodeSettings withPekko(Config p) {
-        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, p);
+        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, p, discovery);
     }
 
     public boolean hasRole(String role) {
@@ -251,6 +265,9 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
                     .withValue("pekko.remote.artery.ssl.config-ssl-engine.key-password", ConfigValueFactory.fromAnyRef(t.password()))
                     .withValue("pekko.remote.artery.ssl.config-ssl-engine.trust-store-password", ConfigValueFactory.fromAnyRef(t.password()))
                     .withFallback(base);
+        }
+        if (discovery.isPresent()) {
+            base = discovery.get().pekkoConfig(host).withFallback(base);
         }
         return pekko.withFallback(base)
                 .withFallback(NpsSearch.sharedPekkoConfig(ClusterNode.EVALUATOR_DISPATCHER, Math.max(1, evaluatorThreads)));

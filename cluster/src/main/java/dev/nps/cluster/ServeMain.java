@@ -49,7 +49,8 @@ public final class ServeMain {
             ProcessHandle.of(parent).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),
                     () -> Runtime.getRuntime().halt(3));
         }
-        System.out.printf("nps serve: node %s joining %s%n", node.address(), settings.seeds());
+        String joining = settings.discovery().map(d -> "through " + describe(d)).orElse(settings.seeds().toString());
+        System.out.printf("nps serve: node %s joining %s%n", node.address(), joining);
         System.out.flush();
         // No silent wait: while no seed answers, say so every 10 s (a node joins through any live seed, whenever it starts).
         while (!node.awaitUp(java.time.Duration.ofSeconds(10))) {
@@ -57,7 +58,8 @@ public final class ServeMain {
                 System.err.println("nps: node " + node.address() + " stopped before it joined");
                 return 1;
             }
-            System.err.printf("nps serve: node %s still joining %s: no seed has answered yet%n", node.address(), settings.seeds());
+            System.err.printf("nps serve: node %s still joining %s: %s%n", node.address(), joining,
+                    settings.discovery().isPresent() ? "not enough contact points agree yet" : "no seed has answered yet");
         }
         System.out.printf("nps serve: node %s up, roles %s, slots %s, storage root %s%s%n", node.address(),
                 settings.roles(), node.slots(), settings.storageRoot(),
@@ -71,6 +73,14 @@ public final class ServeMain {
             return 1;
         }
         return exitCode(node);
+    }
+
+    static String describe(Discovery d) {
+        String how = switch (d) {
+            case Discovery.Kubernetes k -> "Kubernetes pods " + k.podLabelSelector();
+            case Discovery.Static st -> "contact points " + st.contactPoints();
+        };
+        return how + " (" + d.requiredContactPoints() + " needed), health checks on port " + d.managementPort();
     }
 
     /**

@@ -126,4 +126,46 @@ class NodeSettingsTest {
         assertEquals(0, ServeMain.exitCode(asked));
         asked.close();
     }
+
+    @Test
+    void theKubernetesNodeConfigsParseIntoBootstrapThroughTheKubernetesApi() {
+        // The files k8s/base ships in its ConfigMap, as a pod reads them (no POD_IP etc. here: their defaults apply).
+        Path dir = TestCluster.ROOT.resolve("k8s/base/config");
+        NodeSettings coordinator = NodeSettings.load(dir.resolve("coordinator.conf")).requireSeeds();
+        NodeSettings evaluator = NodeSettings.load(dir.resolve("evaluator.conf")).requireSeeds();
+        assertEquals(List.of(Roles.COORDINATOR), coordinator.roles());
+        assertEquals(List.of(Roles.EVALUATOR), evaluator.roles());
+        assertEquals(Path.of("/data"), evaluator.storageRoot());
+        assertTrue(evaluator.noGpu() && evaluator.cpuSlots() == 1, "CPU slots unless the gpu overlay sets NPS_GPUS");
+        assertEquals(java.util.Optional.of(new Discovery.Kubernetes("app.kubernetes.io/name=nps", 2, 8558)), evaluator.discovery());
+        assertEquals(evaluator.discovery(), coordinator.discovery());
+        assertTrue(NodeSettings.journal(dir.resolve("coordinator.conf")).orElseThrow() instanceof dev.nps.run.JournalStore.Postgres);
+        assertTrue(NodeSettings.journal(dir.resolve("evaluator.conf")).isEmpty());
+        Config c = evaluator.pekkoConfig(List.of("evaluator", "slots-1"), 1);
+        assertEquals("kubernetes-api", c.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+        assertEquals("management", c.getString("pekko.management.cluster.bootstrap.contact-point-discovery.port-name"));
+        assertEquals(2, c.getInt("pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"));
+        assertEquals("app.kubernetes.io/name=nps", c.getString("pekko.discovery.kubernetes-api.pod-label-selector"));
+        assertEquals(8558, c.getInt("pekko.management.http.port"));
+        assertEquals(List.of(), c.getStringList("pekko.cluster.seed-nodes"));
+        assertEquals("keep-majority", c.getString("pekko.cluster.split-brain-resolver.active-strategy"));
+        assertEquals("20000ms", c.getString("pekko.cluster.split-brain-resolver.stable-after"));
+    }
+
+    @Test
+    void aBadDiscoveryBlockFailsWithOneLine() throws Exception {
+        String both = assertThrows(IllegalArgumentException.class, () -> load("""
+                nps.node { seeds = ["127.0.0.1:2551"], discovery { method = kubernetes } }""")).getMessage();
+        assertEquals("nps.node: give either seeds or discovery, not both", both);
+        String method = assertThrows(IllegalArgumentException.class, () -> load("nps.node.discovery.method = dns")).getMessage();
+        assertTrue(method.endsWith("nps.node.discovery.method must be kubernetes or config, got dns"), method);
+        String typo = assertThrows(IllegalArgumentException.class,
+                () -> load("nps.node.discovery { method = kubernetes, label-selector = \"app=nps\" }")).getMessage();
+        assertTrue(typo.contains("label-selector"), typo);
+        String empty = assertThrows(IllegalArgumentException.class, () -> load("nps.node.discovery.method = config")).getMessage();
+        assertTrue(empty.contains("contact-points is empty"), empty);
+        String port = assertThrows(IllegalArgumentException.class,
+                () -> load("nps.node.discovery { method = kubernetes, management-port = 70000 }")).getMessage();
+        assertTrue(port.endsWith("management-port must lie in [1, 65535], got 70000"), port);
+    }
 }
