@@ -259,8 +259,9 @@ public final class TenantStore implements AutoCloseable {
 
     private static RunRow row(ResultSet rs) throws SQLException {
         double best = rs.getDouble("best_accuracy");
-        return new RunRow(rs.getString("id"), rs.getString("tenant"), rs.getLong("created_millis"), rs.getString("state"),
-                rs.wasNull() ? null : best, rs.getString("description"));
+        Double b = rs.wasNull() ? null : best;
+        return new RunRow(rs.getString("id"), rs.getString("tenant"), rs.getLong("created_millis"), rs.getString("state"), b,
+                rs.getString("description"));
     }
 
     @Override
