@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A real {@code nps serve} child JVM with the service on loopback, two tenants added with
  * {@code nps tenant add}: each submits a merge over real HTTP, watches it through server-sent
  * events, downloads result.json, report.html and the model (SHA-256 checked); neither sees the
- * other's run.
+ * other's run. Bob uses the CLI as the client ({@code nps submit|status|cancel|results --server}).
  */
 @Tag("slow")
 class ServiceEndToEndTest {
@@ -39,7 +39,8 @@ class ServiceEndToEndTest {
     @TempDir
     Path tmp;
 
-    private static String tenantAdd(String... args) {
+    /** Runs the CLI in this JVM; its stdout, once it exited 0. */
+    private static String cli(String... args) {
         PrintStream out = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -67,8 +68,8 @@ class ServiceEndToEndTest {
         int httpPort = ServeChild.freePort();
         Path conf = tmp.resolve("admin.conf");
         Files.writeString(conf, "nps.node { storage-root = \"%s\", journal { folder = \"%s\" } }".formatted(root, journal));
-        String alice = tenantAdd("tenant", "add", "alice", "--config", conf.toString(), "--weight", "2");
-        String bob = tenantAdd("tenant", "add", "bob", "--config", conf.toString(), "--max-runs", "1");
+        String alice = cli("tenant", "add", "alice", "--config", conf.toString(), "--weight", "2");
+        String bob = cli("tenant", "add", "bob", "--config", conf.toString(), "--max-runs", "1");
         assertTrue(alice.matches("[A-Za-z0-9_-]{43}"), alice);
         for (String t : List.of("alice", "bob")) {
             CliFixture.copyDigits(root.resolve("tenants").resolve(t).resolve("digits"));
@@ -90,11 +91,15 @@ class ServiceEndToEndTest {
             String body = "{\"command\": \"merge\", \"spec\": \"digits/spec.conf\", \"args\": [\"--method\", \"nps\", \"--keep\", \"0.1\","
                     + " \"--generations\", \"4\", \"--subspaces\", \"4\", \"--no-baselines\", \"--seed\", \"7\"]}";
             List<String> ids = new ArrayList<>();
-            for (String token : List.of(alice, bob)) {
-                HttpResponse<String> r = send("POST", base, token, body);
-                assertEquals(201, r.statusCode(), r.body());
-                ids.add(JSON.readTree(r.body()).get("id").asText());
-            }
+            HttpResponse<String> created = send("POST", base, alice, body);
+            assertEquals(201, created.statusCode(), created.body());
+            ids.add(JSON.readTree(created.body()).get("id").asText());
+            Path bobToken = tmp.resolve("bob.token");
+            Files.writeString(bobToken, bob + "\n");
+            String server = "http://127.0.0.1:" + httpPort;
+            ids.add(cli("submit", "--server", server, "--token-file", bobToken.toString(), "--", "merge", "--method", "nps", "--keep", "0.1",
+                    "--generations", "4", "--subspaces", "4", "--no-baselines", "--seed", "7", "--spec", "digits/spec.conf"));
+            assertTrue(ids.get(1).matches("r[0-9a-f]{20}"), ids.get(1));
             // Each tenant watches its run's events until the end; the other's run is not found.
             List<CompletableFuture<List<String>>> watches = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -137,6 +142,21 @@ class ServiceEndToEndTest {
                 assertEquals(id, list.get("runs").get(0).get("id").asText());
                 assertTrue(list.get("runs").get(0).get("bestAccuracy").asDouble() > 0.3, list.toString());
             }
+            // The CLI as a client: status, cancel (a no-op now), results with SHA-256 checks; another's run is not found.
+            String flags = "--server=" + server + " --token-file=" + bobToken;
+            String line = cli(("status " + flags + " " + ids.get(1)).split(" "));
+            assertTrue(line.matches("run " + ids.get(1) + ": succeeded; search \\d+, generation 4, best 0\\.\\d{4}, .*"), line);
+            assertTrue(cli(("status " + flags).split(" ")).startsWith(ids.get(1) + " succeeded best 0."));
+            assertEquals("run " + ids.get(1) + " already ended (succeeded): nothing to cancel", cli(("cancel " + flags + " " + ids.get(1)).split(" ")));
+            Path fetched = tmp.resolve("fetched");
+            assertTrue(cli(("results " + flags + " " + ids.get(1) + " --out " + fetched).split(" ")).startsWith("nps: 4 files of run"));
+            Path bobOut = root.resolve("tenants/bob/runs").resolve(ids.get(1));
+            for (String f : List.of("result.json", "report.html", "model.safetensors", "model.onnx")) {
+                assertEquals(-1L, Files.mismatch(bobOut.resolve(f), fetched.resolve(f)), f);
+            }
+            CliFixture.Run other = CliFixture.run(("results " + flags + " " + ids.get(0) + " --out " + tmp.resolve("nope")).split(" "));
+            assertEquals(2, other.exitCode(), other.err());
+            assertEquals("nps: server: no run " + ids.get(0) + " (404)", other.err().strip());
             // Both tenants' runs started from the same spec and seed: equal searches, whatever their weights.
             assertEquals(JSON.readTree(send("GET", base + "/" + ids.get(0) + "/result", alice, null).body()).get("search").get("trajectorySha256"),
                     JSON.readTree(send("GET", base + "/" + ids.get(1) + "/result", bob, null).body()).get("search").get("trajectorySha256"));
