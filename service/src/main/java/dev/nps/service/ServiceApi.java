@@ -275,14 +275,9 @@ public final class ServiceApi extends AllDirectives {
             store.addRun(row);
             List<String> served = new ArrayList<>(line.subList(0, line.size() - 4));
             served.addAll(List.of("--spec", root.relativize(spec).toString(), "--out", root.relativize(out).toString()));
-            RunReport r;
-            try {
-                r = ask(id, RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(served).setWeight(t.weight())
-                        .setMaxSlots(t.maxSlots())));
-            } catch (ApiException e) {
-                store.removeRun(id);
-                throw e;
-            }
+            // No answer (503) keeps the row: the run may have started, and its tenant must be able to see and cancel it.
+            RunReport r = ask(id, RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(served).setWeight(t.weight())
+                    .setMaxSlots(t.maxSlots())));
             if (!r.getRefusal().isEmpty()) {
                 store.removeRun(id);
                 throw bad("run refused: " + r.getRefusal());
