@@ -188,6 +188,10 @@ final class RunControlCommands {
         @Option(names = "--token-file", paramLabel = "FILE", description = "with --server: the file holding your tenant's token")
         Path tokenFile;
 
+        @Option(names = "--trust-store", paramLabel = "FILE", description = "with an https --server: a PKCS12 trust store holding its"
+                + " certificate (password in NPS_TRUST_STORE_PASSWORD); default: the JDK's")
+        Path trustStore;
+
         String cluster() {
             if (cluster == null) {
                 throw new IllegalArgumentException("give --cluster HOST:PORT or --server URL --token-file FILE");
@@ -206,7 +210,8 @@ final class RunControlCommands {
             if (tokenFile == null) {
                 throw new IllegalArgumentException("--server needs --token-file FILE (the token `nps tenant add` printed)");
             }
-            return new dev.nps.service.ServiceClient(server, dev.nps.service.ServiceClient.readToken(tokenFile));
+            return new dev.nps.service.ServiceClient(server, dev.nps.service.ServiceClient.readToken(tokenFile), trustStore == null ? null
+                    : dev.nps.service.ServiceClient.trusting(trustStore, System.getenv().getOrDefault("NPS_TRUST_STORE_PASSWORD", "")));
         }
     }
 

@@ -5,6 +5,10 @@ import dev.nps.cluster.ServedRuns;
 import dev.nps.run.JournalStore;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.Materializer;
@@ -23,8 +27,14 @@ public final class HttpService {
                 check, settings.maxBodyBytes(), Materializer.matFromSystem(node.system()));
         ServerBinding binding;
         try {
-            binding = Http.get(node.system()).newServerAt(settings.host(), settings.port()).bind(api.route())
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            var server = Http.get(node.system()).newServerAt(settings.host(), settings.port());
+            if (settings.tls().isPresent()) {
+                server = server.enableHttps(ConnectionContext.httpsServer(sslContext(settings.tls().get())));
+            }
+            binding = server.bind(api.route()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (IllegalArgumentException e) {
+            store.close();
+            throw e;
         } catch (Exception e) {
             store.close();
             Throwable c = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
@@ -36,9 +46,26 @@ public final class HttpService {
             api.close();
             store.close();
         });
-        System.out.printf("nps serve: HTTP service at http://%s:%d/v1 (tenants and runs in the %s)%n", settings.host(),
+        System.out.printf("nps serve: HTTP service at %s://%s:%d/v1 (tenants and runs in the %s)%n",
+                settings.tls().isPresent() ? "https" : "http", settings.host(),
                 binding.localAddress().getPort(), journal.describe());
         System.out.flush();
         return binding;
+    }
+
+    /** TLS 1.3 (and 1.2) with the key store's key; one line if the store cannot be read. */
+    static SSLContext sslContext(ServiceSettings.Tls tls) {
+        try (var in = java.nio.file.Files.newInputStream(tls.keyStore())) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, tls.password().toCharArray());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, tls.password().toCharArray());
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, null);
+            return ctx;
+        } catch (Exception e) {
+            throw new IllegalArgumentException("nps.node.service.tls: cannot read the key store " + tls.keyStore() + " ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
     }
 }

@@ -33,13 +33,37 @@ public final class ServiceClient {
     private final HttpClient http;
 
     public ServiceClient(String server, String token) {
+        this(server, token, null);
+    }
+
+    /** With {@code trust} (a PKCS12 trust store and its password) for an https server whose certificate the JDK does not trust. */
+    public ServiceClient(String server, String token, javax.net.ssl.SSLContext trust) {
         String s = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
         if (!s.startsWith("http://") && !s.startsWith("https://")) {
             throw new IllegalArgumentException("--server must be an http:// or https:// URL, got " + server);
         }
         this.base = URI.create(s + "/v1/runs");
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        this.http = (trust == null ? b : b.sslContext(trust)).build();
+    }
+
+    /** An SSL context trusting the certificates of a PKCS12 trust store. */
+    public static javax.net.ssl.SSLContext trusting(Path trustStore, String password) {
+        dev.nps.storage.InputFiles.requireRegularFile(trustStore, "trust store");
+        try (InputStream in = Files.newInputStream(trustStore)) {
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            ks.load(in, password.toCharArray());
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (Exception e) {
+            throw new IllegalArgumentException("trust store " + trustStore + ": " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
+        }
     }
 
     /** Reads a token file: its one line, stripped. */

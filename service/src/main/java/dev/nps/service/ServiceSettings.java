@@ -11,8 +11,17 @@ import java.util.Optional;
  * The node config's {@code nps.node.service} block: where the HTTP API listens and how big a
  * request body may be. The service needs the node's journal (tenants and runs are kept there).
  */
-public record ServiceSettings(String host, int port, long maxBodyBytes) {
-    private static final java.util.Set<String> KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "max-body-bytes");
+public record ServiceSettings(String host, int port, long maxBodyBytes, Optional<Tls> tls) {
+    private static final java.util.Set<String> KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "max-body-bytes", "tls");
+    private static final java.util.Set<String> TLS_KEYS = dev.nps.spec.ConfigKeys.of("key-store", "password");
+
+    /** HTTPS: the server's key and certificate chain in a PKCS12 key store. */
+    public record Tls(Path keyStore, String password) {
+    }
+
+    public ServiceSettings(String host, int port, long maxBodyBytes) {
+        this(host, port, maxBodyBytes, Optional.empty());
+    }
 
     public ServiceSettings {
         if (port < 0 || port > 65535) {
@@ -38,7 +47,14 @@ public record ServiceSettings(String host, int port, long maxBodyBytes) {
             }
             Config s = c.getConfig("nps.node.service").withFallback(ConfigFactory.parseString(
                     "host = \"127.0.0.1\", port = 8080, max-body-bytes = 65536"));
-            return Optional.of(new ServiceSettings(s.getString("host"), s.getInt("port"), s.getBytes("max-body-bytes")));
+            Optional<Tls> tls = Optional.empty();
+            if (s.hasPath("tls")) {
+                dev.nps.spec.ConfigKeys.unknownKey(s.getObject("tls"), TLS_KEYS, "nps.node.service.tls")
+                        .ifPresent(m -> { throw new IllegalArgumentException("node config " + file + ": " + m); });
+                tls = Optional.of(new Tls(file.toAbsolutePath().getParent().resolve(s.getString("tls.key-store")),
+                        s.hasPath("tls.password") ? s.getString("tls.password") : ""));
+            }
+            return Optional.of(new ServiceSettings(s.getString("host"), s.getInt("port"), s.getBytes("max-body-bytes"), tls));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("node config " + file + ": " + e.getMessage(), e);
         }
