@@ -73,6 +73,11 @@ class ServiceTlsTest {
                 token = store.add(new TenantStore.Tenant("alice", 1, 0, 0, 0, 0, false, 0));
             }
             HttpService.start(n, journal, settings, ServedCommands::problem);
+            // A second service on the port in use: one line naming it (serve exits 2 with it).
+            IllegalArgumentException inUse = assertThrows(IllegalArgumentException.class, () -> HttpService.start(n, journal,
+                    new ServiceSettings("127.0.0.1", httpPort, 65536), ServedCommands::problem));
+            assertTrue(inUse.getMessage().startsWith("nps.node.service: cannot listen on 127.0.0.1:" + httpPort + " ("),
+                    inUse.getMessage());
             String https = "https://127.0.0.1:" + httpPort;
             ServiceClient trusting = new ServiceClient(https, token, ServiceClient.trusting(tmp.resolve("trust.p12"), PASSWORD));
             assertEquals(List.of(), trusting.runs());
