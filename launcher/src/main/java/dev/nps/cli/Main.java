@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "Neural Parameter Search: prune, merge and compress task vectors, scored with ONNX Runtime.",
         subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class, TransferCommand.class,
                 CompressCommand.class, DecompressCommand.class, ServeCommand.class, RunControlCommands.Submit.class,
-                RunControlCommands.Status.class, RunControlCommands.Cancel.class, RunControlCommands.Results.class,
+                RunControlCommands.Status.class, RunControlCommands.Cancel.class, RunControlCommands.Results.class, RunControlCommands.Watch.class,
                 TenantCommand.class})
 public final class Main {
 

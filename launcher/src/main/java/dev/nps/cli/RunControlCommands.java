@@ -230,6 +230,40 @@ final class RunControlCommands {
         return b.append("; ").append(r.get("command").asText()).toString();
     }
 
+    @Command(name = "watch", mixinStandardHelpOptions = true,
+            description = "Follow a run of the HTTP service until it ends: one live line on a terminal, else a line per change;"
+                    + " reconnects if the connection drops. Exit 0 if it succeeded, 1 otherwise.")
+    static final class Watch implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        Target target;
+
+        @Parameters(paramLabel = "ID", description = "the run's id")
+        String run;
+
+        @Override
+        public Integer call() {
+            if (target.server() == null) {
+                throw new IllegalArgumentException("watch needs --server URL --token-file FILE");
+            }
+            boolean terminal = System.console() != null;
+            int[] width = {0};
+            com.fasterxml.jackson.databind.JsonNode end = target.client().watch(run, r -> {
+                String line = describe(r);
+                if (terminal) {
+                    System.out.print("\r" + line + " ".repeat(Math.max(0, width[0] - line.length())));
+                    width[0] = line.length();
+                } else {
+                    System.out.println(line);
+                }
+                System.out.flush();
+            }, Duration.ofMinutes(5));
+            if (terminal) {
+                System.out.println();
+            }
+            return end.get("state").asText().equals("succeeded") ? 0 : Main.EXIT_FAILURE;
+        }
+    }
+
     @Command(name = "results", mixinStandardHelpOptions = true,
             description = "Download a finished run's files from the HTTP service (result.json last), each checked against its SHA-256.")
     static final class Results implements Callable<Integer> {

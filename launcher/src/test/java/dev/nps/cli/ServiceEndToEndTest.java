@@ -144,6 +144,7 @@ class ServiceEndToEndTest {
             }
             // The CLI as a client: status, cancel (a no-op now), results with SHA-256 checks; another's run is not found.
             String flags = "--server=" + server + " --token-file=" + bobToken;
+            assertTrue(cli(("watch " + flags + " " + ids.get(1)).split(" ")).startsWith("run " + ids.get(1) + ": succeeded; search "));
             String line = cli(("status " + flags + " " + ids.get(1)).split(" "));
             assertTrue(line.matches("run " + ids.get(1) + ": succeeded; search \\d+, generation 4, best 0\\.\\d{4}, .*"), line);
             assertTrue(cli(("status " + flags).split(" ")).startsWith(ids.get(1) + " succeeded best 0."));
@@ -161,6 +162,54 @@ class ServiceEndToEndTest {
             assertEquals(JSON.readTree(send("GET", base + "/" + ids.get(0) + "/result", alice, null).body()).get("search").get("trajectorySha256"),
                     JSON.readTree(send("GET", base + "/" + ids.get(1) + "/result", bob, null).body()).get("search").get("trajectorySha256"));
         }
+    }
+
+    @Test
+    void aWatchReconnectsAcrossASigkillOfTheServingNodeAndSeesTheRunFinish() throws Exception {
+        Path root = tmp.resolve("root");
+        Path journal = tmp.resolve("journal");
+        Path conf = tmp.resolve("admin.conf");
+        Files.writeString(conf, "nps.node { storage-root = \"%s\", journal { folder = \"%s\" } }".formatted(root, journal));
+        String alice = cli("tenant", "add", "alice", "--config", conf.toString());
+        CliFixture.copyDigits(root.resolve("tenants/alice/digits"));
+        int port = ServeChild.freePort();
+        int httpPort = ServeChild.freePort();
+        String extra = "journal { folder = \"%s\" }\n service { host = \"127.0.0.1\", port = %d }".formatted(journal, httpPort);
+        String server = "http://127.0.0.1:" + httpPort;
+        dev.nps.service.ServiceClient client = new dev.nps.service.ServiceClient(server, alice);
+        List<JsonNode> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<JsonNode> watch;
+        String id;
+        try (ServeChild node = ServeChild.start(tmp, "node", port, root, extra)) {
+            node.awaitUp();
+            awaitHttp(node);
+            id = client.submit(List.of("merge", "--method", "nps", "--keep", "0.1", "--generations", "20", "--subspaces", "4",
+                    "--no-baselines", "--seed", "5", "--spec", "digits/spec.conf")).get("id").asText();
+            watch = CompletableFuture.supplyAsync(() -> client.watch(id, seen::add, java.time.Duration.ofMinutes(3)));
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (client.run(id).get("generationsKept").asInt() < 6 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertEquals("running", client.run(id).get("state").asText(), node.logTail());
+            node.kill();
+        }
+        int before = seen.size();
+        try (ServeChild again = ServeChild.start(tmp, "node-again", port, root, extra)) {
+            again.awaitUp();
+            JsonNode end = watch.get(240, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("succeeded", end.get("state").asText(), end + "\n" + again.logTail());
+            assertTrue(again.logContains("run " + id + ": resuming after"), again.logTail());
+            assertTrue(before >= 1 && seen.size() > before, "events before the kill and after the restart: " + before + " / " + seen.size());
+            assertTrue(Files.isRegularFile(root.resolve("tenants/alice/runs").resolve(id).resolve("result.json")));
+        }
+    }
+
+    private static void awaitHttp(ServeChild node) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!node.logContains("HTTP service at") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(node.logContains("HTTP service at"), node.logTail());
     }
 
     /** The events of one stream, each as its text ("event: ...\ndata: ..."), until the stream ends. */

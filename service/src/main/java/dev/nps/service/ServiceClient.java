@@ -161,6 +161,54 @@ public final class ServiceClient {
         }
     }
 
+    /**
+     * Follows the run's server-sent events, giving each event's run to {@code onEvent}, until the
+     * run has ended (returns its last state). A dropped connection is reopened after a second, for
+     * as long as {@code patience} allows in a row; an answer other than 200 is thrown.
+     */
+    public JsonNode watch(String id, java.util.function.Consumer<JsonNode> onEvent, Duration patience) {
+        long lostSince = -1;
+        while (true) {
+            try {
+                HttpResponse<java.util.stream.Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(base + "/" + enc(id)
+                        + "/events")).header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofLines());
+                if (r.statusCode() != 200) {
+                    String body = r.body().reduce("", String::concat);
+                    fail(r.statusCode(), body.isEmpty() ? null : JSON.readTree(body));
+                }
+                lostSince = -1;
+                String event = null;
+                for (String line : (Iterable<String>) r.body()::iterator) {
+                    if (line.startsWith("event: ")) {
+                        event = line.substring(7);
+                    } else if (line.startsWith("data: ")) {
+                        JsonNode run = JSON.readTree(line.substring(6));
+                        onEvent.accept(run);
+                        if ("end".equals(event)) {
+                            return run;
+                        }
+                    }
+                }
+            } catch (IOException | java.io.UncheckedIOException e) {
+                // the connection dropped (the node restarting, a proxy): reconnect below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+            long now = System.nanoTime();
+            lostSince = lostSince < 0 ? now : lostSince;
+            if (now - lostSince > patience.toNanos()) {
+                throw new IllegalStateException("lost the event stream of run " + id + " for more than " + patience.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+    }
+
     public JsonNode cancel(String id) {
         return json(request("/" + enc(id) + "/cancel").POST(HttpRequest.BodyPublishers.noBody()).build());
     }
