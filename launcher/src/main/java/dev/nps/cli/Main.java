@@ -34,6 +34,7 @@ public final class Main {
     public static int run(PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setErr(err);
+        cli.setExpandAtFiles(ServedCommands.current() == null); // a served run's @FILE would read a file of the node
         cli.setParameterExceptionHandler((ex, a) -> {
             err.println("nps: " + ex.getMessage());
             err.flush();

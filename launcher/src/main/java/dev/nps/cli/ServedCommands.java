@@ -90,7 +90,7 @@ final class ServedCommands {
      */
     static java.util.Optional<String> problem(List<String> args) {
         try {
-            new picocli.CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
+            new picocli.CommandLine(new Main()).setExpandAtFiles(false).parseArgs(args.toArray(String[]::new));
         } catch (picocli.CommandLine.ParameterException e) {
             return java.util.Optional.of(e.getMessage().lines().findFirst().orElse("bad command line"));
         }

@@ -226,6 +226,8 @@ class ServiceRoutesTest extends JUnit5RouteTest {
                 error(post(alice, submission("digits/spec.conf", "--method", "nps", "--keep", "1.5")).assertStatusCode(400)));
         assertEquals("field 'args': --keep must be in (0, 1], got 0",
                 error(post(alice, submission("digits/spec.conf", "--method", "nps", "--keep=0")).assertStatusCode(400)));
+        assertEquals("field 'args': '@/etc/passwd' is an argument file; give the arguments themselves",
+                error(post(alice, submission("digits/spec.conf", "--method", "nps", "@/etc/passwd")).assertStatusCode(400)));
         assertEquals("field 'command' must be one of [compress, merge, prune, transfer], got 'eval'",
                 error(post(alice, "{\"command\": \"eval\", \"spec\": \"digits/spec.conf\"}").assertStatusCode(400)));
         String big = submission("digits/spec.conf", "--method", "nps", "--seed", "1".repeat(5000));

@@ -227,6 +227,10 @@ public final class ServiceApi extends AllDirectives {
             if (a == null) {
                 throw bad("field 'args' holds a null");
             }
+            // picocli would read an @FILE argument as more arguments: a file of the node, not the tenant's.
+            if (a.startsWith("@")) {
+                throw bad("field 'args': '" + a + "' is an argument file; give the arguments themselves");
+            }
             String flag = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
             if (RESERVED.contains(flag)) {
                 throw bad("field 'args': " + flag + " is not an option here (" + switch (flag) {
