@@ -141,7 +141,8 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
     }
 
     private static final java.util.Set<String> NODE_KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "seeds", "roles",
-            "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal", "discovery");
+            "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal", "discovery",
+            "service"); // service: the HTTP API's block, read by nps-service (dev.nps.service.ServiceSettings)
     private static final java.util.Set<String> TLS_KEYS = dev.nps.spec.ConfigKeys.of("enabled", "key-store", "trust-store", "password");
 
     /**

@@ -41,6 +41,15 @@ public final class ServeMain {
     /** As above; with a journal the node also executes submitted runs ({@link ServedRuns}) through {@code executor}. */
     public static int serve(NodeSettings settings, java.util.Optional<dev.nps.run.JournalStore> journal,
                             ServedRuns.Executor executor) {
+        return serve(settings, journal, executor, node -> { });
+    }
+
+    /**
+     * As above; {@code onUp} runs once the node is up (the HTTP service starts there). Whatever it
+     * throws ends the node with one line: bad input exit 2.
+     */
+    public static int serve(NodeSettings settings, java.util.Optional<dev.nps.run.JournalStore> journal,
+                            ServedRuns.Executor executor, java.util.function.Consumer<ClusterNode> onUp) {
         settings.requireSeeds();
         ClusterNode node = ClusterNode.start(settings, com.typesafe.config.ConfigFactory.empty(), journal, executor);
         // Tests start nodes as child JVMs: with nps.exit-with-pid set, a node never outlives the JVM that started it.
@@ -65,6 +74,13 @@ public final class ServeMain {
                 settings.roles(), node.slots(), settings.storageRoot(),
                 journal.map(j -> ", runs journaled in the " + j.describe()).orElse(""));
         System.out.flush();
+        try {
+            onUp.accept(node);
+        } catch (RuntimeException e) {
+            System.err.println("nps: " + String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " "));
+            node.close();
+            return 2;
+        }
         try {
             node.system().getWhenTerminated().toCompletableFuture().get();
         } catch (InterruptedException e) {

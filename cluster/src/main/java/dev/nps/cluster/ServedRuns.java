@@ -219,12 +219,34 @@ public final class ServedRuns {
                     .setStatus(state.status()).setReason(state.reason()).setSearchesFinished(state.finished().size())
                     .setGenerationsKept(state.generationsKept()).setNode(node.address());
             if (state.opened() != null) {
-                b.setDescription(state.opened().getDescription());
+                b.setDescription(state.opened().getDescription()).setOpenedEpochMillis(state.opened().getOpenedEpochMillis());
             }
+            progress(state, b);
             if (refusal != null) {
                 b.setRefusal(refusal);
             }
             return b.build();
+        }
+
+        /** The latest kept generation: of the search in progress, else of the last finished search. */
+        static void progress(RunState state, RunReport.Builder b) {
+            int search;
+            dev.nps.protocol.SearchCheckpoint cp;
+            if (state.current() != null) {
+                search = state.current().getSearch();
+                cp = state.current().getCheckpoint();
+            } else if (!state.finished().isEmpty()) {
+                search = java.util.Collections.max(state.finished().keySet());
+                cp = state.finished().get(search).getOutcome().getLast();
+            } else {
+                return;
+            }
+            if (cp.getHistoryCount() == 0) {
+                return;
+            }
+            var g = cp.getHistory(cp.getHistoryCount() - 1);
+            b.setHasProgress(true).setSearch(search).setGeneration(g.getGeneration()).setBestAccuracy(cp.getBestAccuracy())
+                    .setMeanAccuracy(g.getMeanAccuracy()).setSkippedShare(g.getSkippedShare());
         }
 
         /** One line on the node's console: what its operator watches. */

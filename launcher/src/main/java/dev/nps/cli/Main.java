@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         description = "Neural Parameter Search: prune, merge and compress task vectors, scored with ONNX Runtime.",
         subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class, TransferCommand.class,
                 CompressCommand.class, DecompressCommand.class, ServeCommand.class, RunControlCommands.Submit.class,
-                RunControlCommands.Status.class, RunControlCommands.Cancel.class})
+                RunControlCommands.Status.class, RunControlCommands.Cancel.class, RunControlCommands.Results.class, RunControlCommands.Watch.class,
+                TenantCommand.class})
 public final class Main {
 
     /** Exit code for input the user must fix (bad flags, bad files, bad spec). */
@@ -33,6 +34,7 @@ public final class Main {
     public static int run(PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setErr(err);
+        cli.setExpandAtFiles(ServedCommands.current() == null); // a served run's @FILE would read a file of the node
         cli.setParameterExceptionHandler((ex, a) -> {
             err.println("nps: " + ex.getMessage());
             err.flush();

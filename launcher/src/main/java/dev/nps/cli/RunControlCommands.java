@@ -74,23 +74,38 @@ final class RunControlCommands {
             description = "Submit a run to `nps serve`: a merge, prune, transfer or compress command line whose --spec and --out"
                     + " are relative to the serving nodes' storage root. It survives node crashes and resumes where it stopped.")
     static final class Submit implements Callable<Integer> {
-        @Option(names = "--cluster", required = true, paramLabel = "HOST:PORT", description = "a node of the cluster")
-        String cluster;
+        @picocli.CommandLine.Mixin
+        Target target;
 
-        @Option(names = "--run", required = true, paramLabel = "ID", description = "the run's id (letters, digits, . _ -)")
+        @Option(names = "--run", paramLabel = "ID", description = "with --cluster: the run's id (letters, digits, . _ -)")
         String run;
 
-        @Option(names = "--weight", defaultValue = "1", paramLabel = "W", description = "fair-share weight among concurrent runs")
-        double weight;
+        @Option(names = "--weight", paramLabel = "W", description = "with --cluster: fair-share weight among concurrent runs; default 1")
+        Double weightOption;
 
-        @Option(names = "--max-slots", defaultValue = "0", paramLabel = "N", description = "cap on the run's slots (0: none)")
-        int maxSlots;
+        @Option(names = "--max-slots", paramLabel = "N", description = "with --cluster: cap on the run's slots (0: none)")
+        Integer maxSlotsOption;
 
-        @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "the command line, e.g. merge --method nps --spec s.conf --out o")
+        @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "the command line, e.g. merge --method nps --spec s.conf --out o"
+                + " (with --server: no --out; --spec relative to your area)")
         List<String> command = new ArrayList<>();
 
         @Override
         public Integer call() {
+            if (target.server() != null) {
+                if (run != null || weightOption != null || maxSlotsOption != null) {
+                    throw new IllegalArgumentException("--run, --weight and --max-slots apply to --cluster only: the server chooses the"
+                            + " id, and the weight and slot cap are your tenant's");
+                }
+                System.out.println(target.client().submit(command).get("id").asText());
+                return 0;
+            }
+            String cluster = target.cluster();
+            if (run == null) {
+                throw new IllegalArgumentException("--run ID is required with --cluster");
+            }
+            double weight = weightOption == null ? 1 : weightOption;
+            int maxSlots = maxSlotsOption == null ? 0 : maxSlotsOption;
             if (!(weight > 0) || Double.isInfinite(weight)) {
                 throw new IllegalArgumentException("--weight must be a positive number, got " + weight);
             }
@@ -110,14 +125,30 @@ final class RunControlCommands {
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Where a submitted run stands (one line).")
     static final class Status implements Callable<Integer> {
-        @Option(names = "--cluster", required = true, paramLabel = "HOST:PORT", description = "a node of the cluster")
-        String cluster;
+        @picocli.CommandLine.Mixin
+        Target target;
 
-        @Parameters(paramLabel = "ID", description = "the run's id")
+        @Parameters(paramLabel = "ID", arity = "0..1", description = "the run's id (with --server: none lists your runs)")
         String run;
 
         @Override
         public Integer call() {
+            if (target.server() != null) {
+                if (run != null) {
+                    System.out.println(describe(target.client().run(run)));
+                } else {
+                    for (com.fasterxml.jackson.databind.JsonNode r : target.client().runs()) {
+                        System.out.printf(Locale.ROOT, "%s %s best %s %s %s%n", r.get("id").asText(), r.get("state").asText(),
+                                r.get("bestAccuracy").isNull() ? "-" : String.format(Locale.ROOT, "%.4f", r.get("bestAccuracy").asDouble()),
+                                r.get("created").asText(), r.get("command").asText());
+                    }
+                }
+                return 0;
+            }
+            String cluster = target.cluster();
+            if (run == null) {
+                throw new IllegalArgumentException("give the run's ID");
+            }
             RunReport r = RunControlCommands.call(cluster, run, RunControl.newBuilder().setStatus(true));
             System.out.println(describe(r));
             return r.getKnown() ? 0 : Main.EXIT_BAD_INPUT;
@@ -127,17 +158,132 @@ final class RunControlCommands {
     @Command(name = "cancel", mixinStandardHelpOptions = true,
             description = "Cancel a submitted run: its evaluators stop within seconds; its history so far is kept.")
     static final class Cancel implements Callable<Integer> {
-        @Option(names = "--cluster", required = true, paramLabel = "HOST:PORT", description = "a node of the cluster")
-        String cluster;
+        @picocli.CommandLine.Mixin
+        Target target;
 
         @Parameters(paramLabel = "ID", description = "the run's id")
         String run;
 
         @Override
         public Integer call() {
+            if (target.server() != null) {
+                System.out.println(target.client().cancel(run).get("message").asText());
+                return 0;
+            }
+            String cluster = target.cluster();
             RunReport r = RunControlCommands.call(cluster, run, RunControl.newBuilder().setCancel(true));
             System.out.println(describe(r));
             return r.getKnown() ? 0 : Main.EXIT_BAD_INPUT;
+        }
+    }
+
+    /** Where a control command goes: a cluster node (local, unauthenticated) or the HTTP service with a token. */
+    static final class Target {
+        @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "a node of the cluster (local control interface)")
+        String cluster;
+
+        @Option(names = "--server", paramLabel = "URL", description = "the HTTP service, e.g. http://127.0.0.1:8080 (README \"Service\")")
+        String server;
+
+        @Option(names = "--token-file", paramLabel = "FILE", description = "with --server: the file holding your tenant's token")
+        Path tokenFile;
+
+        @Option(names = "--trust-store", paramLabel = "FILE", description = "with an https --server: a PKCS12 trust store holding its"
+                + " certificate (password in NPS_TRUST_STORE_PASSWORD); default: the JDK's")
+        Path trustStore;
+
+        String cluster() {
+            if (cluster == null) {
+                throw new IllegalArgumentException("give --cluster HOST:PORT or --server URL --token-file FILE");
+            }
+            return cluster;
+        }
+
+        String server() {
+            if (server != null && cluster != null) {
+                throw new IllegalArgumentException("give --cluster or --server, not both");
+            }
+            return server;
+        }
+
+        dev.nps.service.ServiceClient client() {
+            if (tokenFile == null) {
+                throw new IllegalArgumentException("--server needs --token-file FILE (the token `nps tenant add` printed)");
+            }
+            return new dev.nps.service.ServiceClient(server, dev.nps.service.ServiceClient.readToken(tokenFile), trustStore == null ? null
+                    : dev.nps.service.ServiceClient.trusting(trustStore, System.getenv().getOrDefault("NPS_TRUST_STORE_PASSWORD", "")));
+        }
+    }
+
+    /** One line for a run the HTTP service describes. */
+    static String describe(com.fasterxml.jackson.databind.JsonNode r) {
+        StringBuilder b = new StringBuilder("run ").append(r.get("id").asText()).append(": ").append(r.get("state").asText());
+        if (r.has("reason")) {
+            b.append(" (").append(r.get("reason").asText()).append(')');
+        }
+        if (r.has("progress")) {
+            var p = r.get("progress");
+            b.append(String.format(Locale.ROOT, "; search %d, generation %d, best %.4f, mean %.4f, skipped %.0f%%",
+                    p.get("search").asInt() + 1, p.get("generation").asInt(), p.get("bestAccuracy").asDouble(),
+                    p.get("meanAccuracy").asDouble(), 100 * p.get("skippedShare").asDouble()));
+        }
+        return b.append("; ").append(r.get("command").asText()).toString();
+    }
+
+    @Command(name = "watch", mixinStandardHelpOptions = true,
+            description = "Follow a run of the HTTP service until it ends: one live line on a terminal, else a line per change;"
+                    + " reconnects if the connection drops. Exit 0 if it succeeded, 1 otherwise.")
+    static final class Watch implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        Target target;
+
+        @Parameters(paramLabel = "ID", description = "the run's id")
+        String run;
+
+        @Override
+        public Integer call() {
+            if (target.server() == null) {
+                throw new IllegalArgumentException("watch needs --server URL --token-file FILE");
+            }
+            boolean terminal = System.console() != null;
+            int[] width = {0};
+            com.fasterxml.jackson.databind.JsonNode end = target.client().watch(run, r -> {
+                String line = describe(r);
+                if (terminal) {
+                    System.out.print("\r" + line + " ".repeat(Math.max(0, width[0] - line.length())));
+                    width[0] = line.length();
+                } else {
+                    System.out.println(line);
+                }
+                System.out.flush();
+            }, Duration.ofMinutes(5));
+            if (terminal) {
+                System.out.println();
+            }
+            return end.get("state").asText().equals("succeeded") ? 0 : Main.EXIT_FAILURE;
+        }
+    }
+
+    @Command(name = "results", mixinStandardHelpOptions = true,
+            description = "Download a finished run's files from the HTTP service (result.json last), each checked against its SHA-256.")
+    static final class Results implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        Target target;
+
+        @Parameters(paramLabel = "ID", description = "the run's id")
+        String run;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "where to write them")
+        Path out;
+
+        @Override
+        public Integer call() {
+            if (target.server() == null) {
+                throw new IllegalArgumentException("results needs --server URL --token-file FILE");
+            }
+            List<Path> files = target.client().download(run, out);
+            System.out.printf("nps: %d files of run %s in %s, each matching its SHA-256%n", files.size(), run, out);
+            return 0;
         }
     }
 

@@ -82,7 +82,8 @@ final class RuntimeOptions {
 
     ExperimentSpec loadSpec() {
         checkThreads(ScoringPlan.machineCores()); // before any output folder exists
-        return ExperimentSpec.load(spec);
+        // A served run's spec may be written by a tenant: its paths must stay in the spec's folder.
+        return ExperimentSpec.load(spec, ServedCommands.current() != null ? dev.nps.spec.PathPolicy.CONFINED : dev.nps.spec.PathPolicy.ANYWHERE);
     }
 
     Experiment loadExperiment(ExperimentSpec s) {

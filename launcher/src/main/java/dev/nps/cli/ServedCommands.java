@@ -84,6 +84,34 @@ final class ServedCommands {
         return out;
     }
 
+    /**
+     * What the CLI would refuse in this command line before running it (unknown option, bad value,
+     * keep outside (0, 1]): the service's 400 answer; empty when it parses.
+     */
+    static java.util.Optional<String> problem(List<String> args) {
+        try {
+            new picocli.CommandLine(new Main()).setExpandAtFiles(false).parseArgs(args.toArray(String[]::new));
+        } catch (picocli.CommandLine.ParameterException e) {
+            return java.util.Optional.of(e.getMessage().lines().findFirst().orElse("bad command line"));
+        }
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String value = a.startsWith("--keep=") ? a.substring(7) : a.equals("--keep") && i + 1 < args.size() ? args.get(i + 1) : null;
+            if (value != null && !value.equalsIgnoreCase("auto")) {
+                double k;
+                try {
+                    k = Double.parseDouble(value);
+                } catch (NumberFormatException e) {
+                    return java.util.Optional.of("--keep must be a number in (0, 1] or auto, got '" + value + "'");
+                }
+                if (!(k > 0 && k <= 1)) {
+                    return java.util.Optional.of("--keep must be in (0, 1], got " + value);
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     private static Path under(Path root, String flag, String value) {
         Path p = Path.of(value);
         Path r = root.toAbsolutePath().normalize();

@@ -67,7 +67,7 @@ class JournalStoreTest {
      * snapshot, and continues at sequence number n + 1.
      */
     private static void roundTrip(JournalStore store, int n, int k, int payloadBytes) {
-        assertEquals(1, store.migrate(), "a fresh store gets the one migration");
+        assertEquals(2, store.migrate(), "a fresh store gets both migrations (journal, service tenants)");
         String id = "counter-" + UUID.randomUUID();
         Counter.Tally expected = Counter.expected(n, payloadBytes);
         int lastSnapshot = k == 0 ? -1 : (n / k) * k;
@@ -150,19 +150,19 @@ class JournalStoreTest {
     @Test
     void h2MigrateTwiceIsANoOp() throws Exception {
         JournalStore.H2 store = JournalStore.h2(tmp.resolve("journal"));
-        assertEquals(1, store.migrate());
+        assertEquals(2, store.migrate());
         assertEquals(0, store.migrate());
         assertTrue(Files.isRegularFile(store.file()));
-        assertEquals(Set.of("event_journal", "event_tag", "snapshot", Migrations.HISTORY_TABLE), tables(store));
+        assertEquals(Set.of("event_journal", "event_tag", "snapshot", "nps_tenant", "nps_tenant_token", "nps_service_run", Migrations.HISTORY_TABLE), tables(store));
     }
 
     @Test
     void postgresMigrateTwiceIsANoOp() throws Exception {
         JournalStore.Postgres store = TestStores.freshPostgres();
         try {
-            assertEquals(1, store.migrate());
+            assertEquals(2, store.migrate());
             assertEquals(0, store.migrate());
-            assertEquals(Set.of("event_journal", "event_tag", "snapshot", Migrations.HISTORY_TABLE), tables(store));
+            assertEquals(Set.of("event_journal", "event_tag", "snapshot", "nps_tenant", "nps_tenant_token", "nps_service_run", Migrations.HISTORY_TABLE), tables(store));
         } finally {
             TestStores.drop(store);
         }
@@ -211,7 +211,7 @@ class JournalStoreTest {
             boolean root = "root".equals(System.getProperty("user.name"));
             JournalStore.H2 store = JournalStore.h2(folder);
             if (root) {
-                assertEquals(1, store.migrate());
+                assertEquals(2, store.migrate());
             } else {
                 JournalException e = assertThrows(JournalException.class, store::migrate);
                 assertTrue(e.getMessage().startsWith("journal at " + folder + ": folder not writable (permission denied: "
