@@ -118,6 +118,7 @@ public final class ClusterNode implements AutoCloseable {
             ServedRuns.init(system, node, executor != null ? executor : (r, n, d) -> {
                 throw new IllegalStateException("this node executes no runs");
             });
+            journal.ifPresent(j -> ServedRuns.sweep(system, j, Duration.ofSeconds(30)));
             if (settings.discovery().isPresent()) {
                 startBootstrap(system, settings);
             }

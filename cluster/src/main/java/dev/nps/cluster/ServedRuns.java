@@ -58,8 +58,32 @@ public final class ServedRuns {
         ClusterShardingSettings settings = ClusterShardingSettings.create(system).withRememberEntities(true)
                 .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced());
         ClusterSharding.get(system).init(Entity.of(KEY, ctx -> Behaviors.<Object>withStash(1000,
-                        stash -> Behaviors.setup(c -> new Coordinator(c, stash, ctx.getEntityId(), node, executor).loading())))
+                        stash -> Behaviors.setup(c -> new Coordinator(c, stash, ctx.getEntityId(), node, executor, ctx.getShard())
+                                .loading())))
                 .withRole(ROLE).withSettings(settings));
+    }
+
+    /**
+     * Wakes, every {@code every}, the coordinator of each run the journal holds: sharding's
+     * remembered entities restart a running run after its node died, and this sweep makes sure of
+     * it (a coordinator that finds its run finished passivates again at once), so no run is left
+     * "running" without a coordinator.
+     */
+    static void sweep(ActorSystem<?> system, dev.nps.run.JournalStore store, Duration every) {
+        system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(3), every, () -> {
+            String table = "\"" + store.schema() + "\".\"event_journal\"";
+            try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+                 java.sql.ResultSet r = st.executeQuery("SELECT DISTINCT \"persistence_id\" FROM " + table
+                         + " WHERE \"persistence_id\" LIKE '" + RunEntity.TYPE + "|%'")) {
+                ClusterSharding sharding = ClusterSharding.get(system);
+                while (r.next()) {
+                    String id = r.getString(1).substring(RunEntity.TYPE.length() + 1);
+                    sharding.entityRefFor(KEY, id).tell(RunControl.newBuilder().setRun(id).setStatus(true).build());
+                }
+            } catch (java.sql.SQLException | RuntimeException e) {
+                system.log().warn("run sweep over the {} failed: {}", store.describe(), e.getMessage());
+            }
+        }, system.executionContext());
     }
 
     /** Asks the run coordinator of {@code run} (from any node of the cluster). */
@@ -104,8 +128,18 @@ public final class ServedRuns {
         private volatile boolean cancelRequested;
         private volatile boolean stopped;    // handed off or the node is going down: the run goes on elsewhere
         private Thread thread;
+        private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
 
-        Coordinator(ActorContext<Object> ctx, StashBuffer<Object> stash, String run, ClusterNode node, Executor executor) {
+        /** A run not executing here needs no live coordinator: passivated (and no longer remembered) until asked again. */
+        private void passivateIfIdle() {
+            if (thread == null && state.status() != RunStatus.RUN_RUNNING) {
+                shard.tell(new org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.Passivate<>(ctx.getSelf()));
+            }
+        }
+
+        Coordinator(ActorContext<Object> ctx, StashBuffer<Object> stash, String run, ClusterNode node, Executor executor,
+                    ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
+            this.shard = shard;
             this.ctx = ctx;
             this.stash = stash;
             this.run = run;
@@ -126,6 +160,9 @@ public final class ServedRuns {
                             say("run %s: resuming after %d kept generations (%d searches finished)", run, state.generationsKept(),
                                     state.finished().size());
                             start(state.opened());
+                        }
+                        if (stash.isEmpty()) { // woken by a message it must still answer: stays until asked no more
+                            passivateIfIdle();
                         }
                         return stash.unstashAll(active());
                     })
@@ -175,6 +212,7 @@ public final class ServedRuns {
                     })
                     .onMessage(EndKept.class, k -> {
                         state = k.state();
+                        passivateIfIdle();
                         return Behaviors.same();
                     })
                     .onMessage(Loaded.class, l -> Behaviors.same())
@@ -182,7 +220,8 @@ public final class ServedRuns {
         }
 
         private Behavior<Object> onControl(RunControl c) {
-            ActorRef<RunReport> replyTo = resolver.resolveActorRef(c.getReplyTo());
+            // No reply_to: the journal sweep waking this coordinator (a status nobody waits for).
+            ActorRef<RunReport> replyTo = c.getReplyTo().isEmpty() ? ctx.getSystem().ignoreRef() : resolver.resolveActorRef(c.getReplyTo());
             switch (c.getKindCase()) {
                 case SUBMIT -> {
                     RunRequest request = c.getSubmit();

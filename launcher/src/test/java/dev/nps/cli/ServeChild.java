@@ -37,6 +37,9 @@ final class ServeChild implements AutoCloseable {
                       %s
                     }
                     pekko.cluster.jmx.enabled = off
+                    # On a loaded 2-core test machine late heartbeats can look like an unstable cluster; downing
+                    # every node then would end the test, not test failover.
+                    pekko.cluster.split-brain-resolver.down-all-when-unstable = off
                     """.formatted(port, seedPort, storageRoot, extraNodeConfig));
             Path args = dir.resolve(name + ".args");
             Files.writeString(args, "-cp\n\"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n");
