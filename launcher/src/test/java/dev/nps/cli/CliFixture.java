@@ -68,4 +68,19 @@ final class CliFixture {
 
     private CliFixture() {
     }
+
+    /** Every trajectorySha256 in DIR/result.json, in document order (at least one). */
+    static java.util.List<String> trajectoryDigests(Path dir) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try {
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("result.json").toFile())
+                    .findValues("trajectorySha256").forEach(n -> out.add(n.asText()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (out.isEmpty()) {
+            throw new AssertionError("no trajectorySha256 in " + dir.resolve("result.json"));
+        }
+        return out;
+    }
 }

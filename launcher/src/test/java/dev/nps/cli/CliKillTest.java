@@ -79,7 +79,7 @@ class CliKillTest {
         // the rerun ran only what the journal did not hold: no finished search runs again
         long again = searchLines(said[0]);
         assertEquals(total - finished, again, "the rerun ran " + again + " of " + total + " searches");
-        assertEquals(digests(whole), digests(out));
+        assertEquals(CliFixture.trajectoryDigests(whole), CliFixture.trajectoryDigests(out));
         assertArrayEquals(Files.readAllBytes(whole.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
         JsonNode a = JSON.readTree(whole.resolve("result.json").toFile());
         JsonNode b = JSON.readTree(out.resolve("result.json").toFile());
@@ -111,12 +111,6 @@ class CliKillTest {
     }
 
     /** Every trajectorySha256 in result.json, in document order. */
-    private static List<String> digests(Path dir) throws IOException {
-        List<String> out = new ArrayList<>();
-        JSON.readTree(dir.resolve("result.json").toFile()).findValues("trajectorySha256").forEach(n -> out.add(n.asText()));
-        assertTrue(!out.isEmpty());
-        return out;
-    }
 
     private Process child(String[] args) throws IOException {
         Path argfile = tmp.resolve("cp.args");

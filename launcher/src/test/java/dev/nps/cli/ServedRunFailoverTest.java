@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nps.protocol.RunControl;
 import dev.nps.protocol.RunReport;
 import dev.nps.protocol.RunRequest;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class ServedRunFailoverTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
@@ -116,7 +114,7 @@ class ServedRunFailoverTest {
             }
         }
         Path out = root.resolve("out/r1");
-        assertEquals(digests(tmp.resolve("ref")), digests(out));
+        assertEquals(CliFixture.trajectoryDigests(tmp.resolve("ref")), CliFixture.trajectoryDigests(out));
         assertArrayEquals(Files.readAllBytes(tmp.resolve("ref/model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
     }
 
@@ -147,10 +145,4 @@ class ServedRunFailoverTest {
         throw new AssertionError("run r1 did not get there in 240 s: " + r + " / " + last + "\n" + logs(nodes));
     }
 
-    private static List<String> digests(Path dir) throws IOException {
-        List<String> out = new ArrayList<>();
-        JSON.readTree(dir.resolve("result.json").toFile()).findValues("trajectorySha256").forEach(n -> out.add(n.asText()));
-        assertTrue(!out.isEmpty());
-        return out;
-    }
 }

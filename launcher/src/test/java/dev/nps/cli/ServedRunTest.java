@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nps.protocol.RunControl;
 import dev.nps.protocol.RunReport;
 import dev.nps.protocol.RunRequest;
@@ -26,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class ServedRunTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
@@ -73,7 +71,7 @@ class ServedRunTest {
             assertEquals(RunStatus.RUN_SUCCEEDED, end.getStatus(), end + "\n" + again.logTail());
         }
         Path out = root.resolve("out/r1");
-        assertEquals(digests(ref), digests(out));
+        assertEquals(CliFixture.trajectoryDigests(ref), CliFixture.trajectoryDigests(out));
         assertArrayEquals(Files.readAllBytes(ref.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
     }
 
@@ -132,7 +130,8 @@ class ServedRunTest {
             alone.set(alone.indexOf("out/" + entry.getKey()), tmp.resolve("alone-" + entry.getKey()).toString());
             CliFixture.Run r = CliFixture.run(alone.toArray(String[]::new));
             assertEquals(0, r.exitCode(), r.err());
-            assertEquals(digests(tmp.resolve("alone-" + entry.getKey())), digests(root.resolve("out/" + entry.getKey())));
+            assertEquals(CliFixture.trajectoryDigests(tmp.resolve("alone-" + entry.getKey())),
+                    CliFixture.trajectoryDigests(root.resolve("out/" + entry.getKey())));
         }
     }
 
@@ -149,10 +148,4 @@ class ServedRunTest {
         throw new AssertionError("run " + run + " did not get there in 180 s: " + r);
     }
 
-    private static List<String> digests(Path dir) throws IOException {
-        List<String> out = new ArrayList<>();
-        JSON.readTree(dir.resolve("result.json").toFile()).findValues("trajectorySha256").forEach(n -> out.add(n.asText()));
-        assertTrue(!out.isEmpty());
-        return out;
-    }
 }
