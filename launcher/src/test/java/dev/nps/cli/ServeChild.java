@@ -99,6 +99,15 @@ final class ServeChild implements AutoCloseable {
         }
     }
 
+    /** The first log line that contains {@code text}, or an empty string. */
+    String logLine(String text) {
+        try {
+            return Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst().orElse("");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     String logTail() {
         try {
             List<String> lines = Files.readAllLines(log);

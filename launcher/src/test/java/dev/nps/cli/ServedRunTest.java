@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nps.cluster.ClusterNode;
+import dev.nps.cluster.NodeSettings;
+import dev.nps.cluster.ServedRuns;
 import dev.nps.protocol.RunControl;
 import dev.nps.protocol.RunReport;
 import dev.nps.protocol.RunRequest;
@@ -34,12 +37,19 @@ class ServedRunTest {
                 "--subspaces", "4", "--no-baselines", "--seed", "5", "--out", out));
     }
 
+    private static List<String> longer(List<String> args) {
+        args.set(args.indexOf("40"), "80");
+        return args;
+    }
+
     @Test
     void aRunWhoseNodeIsKilledResumesWhenTheNodeIsBackAndEndsAsAnUndisturbedRun() throws Exception {
         Path root = tmp.resolve("root");
         CliFixture.copyDigits(root.resolve("digits"));
         Path ref = tmp.resolve("ref");
-        CliFixture.Run embedded = CliFixture.run(merge(root.resolve("digits/spec.conf").toString(), ref.toString())
+        // 80 generations a search: long enough that the kill lands mid-run (status lags the search by the
+        // journal's write queue), short enough for the suite.
+        CliFixture.Run embedded = CliFixture.run(longer(merge(root.resolve("digits/spec.conf").toString(), ref.toString()))
                 .toArray(String[]::new));
         assertEquals(0, embedded.exitCode(), embedded.err());
 
@@ -47,12 +57,27 @@ class ServedRunTest {
         String seed = "127.0.0.1:" + port;
         try (ServeChild node = ServeChild.start(tmp, "node", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
             node.awaitUp();
-            RunReport submitted = RunControlCommands.call(seed, "r1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder()
-                    .addAllArgs(merge("digits/spec.conf", "out/r1"))));
-            assertTrue(submitted.getRefusal().isEmpty(), submitted.getRefusal());
-            RunReport mid = poll(seed, "r1", r -> r.getGenerationsKept() >= 9 || RunControlCommands.ended(r));
-            assertEquals(RunStatus.RUN_RUNNING, mid.getStatus(), "the run ended before it could be killed: " + mid);
-            node.kill();
+            // One client node joined before the submission polls every 50 ms: the whole run takes seconds, and a
+            // client joining per poll (seconds each) let it finish before the kill (then nothing resumes).
+            ClusterNode client = ClusterNode.start(NodeSettings.client("127.0.0.1", seed, root),
+                    com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = ERROR"));
+            try {
+                assertTrue(client.awaitUp(java.time.Duration.ofSeconds(30)), "the client did not join");
+                RunReport submitted = RunControlCommands.call(seed, "r1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder()
+                        .addAllArgs(longer(merge("digits/spec.conf", "out/r1")))));
+                assertTrue(submitted.getRefusal().isEmpty(), submitted.getRefusal());
+                RunReport mid;
+                do {
+                    Thread.sleep(50);
+                    mid = ServedRuns.ask(client.system(), "r1", RunControl.newBuilder().setStatus(true),
+                            java.time.Duration.ofSeconds(5)).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } while (mid.getGenerationsKept() < 5 && !RunControlCommands.ended(mid));
+                assertEquals(RunStatus.RUN_RUNNING, mid.getStatus(), "the run ended before it could be killed: " + mid);
+                node.kill();
+            } finally {
+                client.close();
+            }
+            assertTrue(!node.logContains("run r1: succeeded"), "the run ended before the kill landed: " + node.logTail());
         }
         long restart = System.nanoTime();
         try (ServeChild again = ServeChild.start(tmp, "node-again", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
@@ -61,10 +86,13 @@ class ServedRunTest {
             // Nobody asks: the node restarts the run by itself (sharding remembers it in the journal).
             long deadline = System.nanoTime() + 180_000_000_000L;
             while (!again.logContains("run r1: succeeded") && System.nanoTime() < deadline) {
+                assertTrue(System.nanoTime() < restart + 60_000_000_000L || again.logContains("run r1: resuming after"),
+                        "the run did not resume within 60 s of the restart: " + again.logTail());
                 assertTrue(!again.logContains("run r1: failed"), again.logTail());
                 Thread.sleep(200);
             }
             assertTrue(again.logContains("run r1: resuming after"), again.logTail());
+            System.out.println("single node: " + again.logLine("run r1: resuming after"));
             System.out.printf("single node: restarted JVM up after %.1f s; the run finished %.1f s after the restart%n", up,
                     (System.nanoTime() - restart) / 1e9);
             RunReport end = poll(seed, "r1", RunControlCommands::ended);
