@@ -57,14 +57,16 @@ class ServedRunTest {
         String seed = "127.0.0.1:" + port;
         try (ServeChild node = ServeChild.start(tmp, "node", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
             node.awaitUp();
-            // One client node joined before the submission polls every 50 ms: the whole run takes seconds, and a
-            // client joining per poll (seconds each) let it finish before the kill (then nothing resumes).
+            // One client node joined before the submission submits and polls every 50 ms: the whole run takes
+            // seconds, and a client joining per call (seconds each) let it finish before the kill (nothing resumed).
             ClusterNode client = ClusterNode.start(NodeSettings.client("127.0.0.1", seed, root),
                     com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = ERROR"));
             try {
                 assertTrue(client.awaitUp(java.time.Duration.ofSeconds(30)), "the client did not join");
-                RunReport submitted = RunControlCommands.call(seed, "r1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder()
-                        .addAllArgs(longer(merge("digits/spec.conf", "out/r1")))));
+                // Submitted through the joined client too: RunControlCommands.call joins and leaves a client of its own (seconds).
+                RunReport submitted = ServedRuns.ask(client.system(), "r1", RunControl.newBuilder().setSubmit(RunRequest.newBuilder()
+                        .addAllArgs(longer(merge("digits/spec.conf", "out/r1")))), java.time.Duration.ofSeconds(30))
+                        .toCompletableFuture().get(40, java.util.concurrent.TimeUnit.SECONDS);
                 assertTrue(submitted.getRefusal().isEmpty(), submitted.getRefusal());
                 RunReport mid;
                 do {
