@@ -6,7 +6,7 @@ import dev.nps.evaluator.ScoringPlan;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import java.util.function.Function;

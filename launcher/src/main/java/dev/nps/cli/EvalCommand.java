@@ -4,8 +4,8 @@ import dev.nps.evaluator.Score;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.workflow.Evaluations;
-import dev.nps.workflow.Experiment;
-import dev.nps.workflow.Experiment.Split;
+import dev.nps.experiment.Experiment;
+import dev.nps.experiment.Experiment.Split;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -58,7 +58,7 @@ final class EvalCommand implements Callable<Integer> {
             }
             means[0] = Evaluations.mean(finetuned);
             means[1] = Evaluations.mean(base);
-            ex.recordScoring(result);
+            Evaluations.recordScoring(ex, result);
             result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(c.out());
             return result;
         }, r -> String.format("fine-tuned mean accuracy %.4f, base %.4f", means[0], means[1]));
