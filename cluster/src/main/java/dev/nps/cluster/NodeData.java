@@ -16,7 +16,7 @@ import dev.nps.coordinator.NpsSearch;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.UnsharedPolicy;
 import dev.nps.kernels.subspace.SubspacePartition;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

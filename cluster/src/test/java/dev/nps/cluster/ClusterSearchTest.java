@@ -14,7 +14,7 @@ import dev.nps.coordinator.SearchSetup;
 import dev.nps.evaluator.ScorerOptions;
 import dev.nps.storage.UnsharedPolicy;
 import dev.nps.kernels.subspace.SubspacePartition;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;

@@ -13,7 +13,7 @@ import dev.nps.coordinator.SearchResult;
 import dev.nps.coordinator.SearchSetup;
 import dev.nps.evaluator.ScorerOptions;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -17,7 +17,7 @@ import dev.nps.evaluator.ScorerOptions;
 import dev.nps.protocol.RunUsage;
 import dev.nps.protocol.SlotUsage;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

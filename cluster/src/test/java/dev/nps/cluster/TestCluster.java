@@ -5,7 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.nps.evaluator.ScorerOptions;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -3,7 +3,7 @@ package dev.nps.coordinator;
 import dev.nps.evaluator.ModelScorer;
 import dev.nps.evaluator.actor.SearchData.EvalTask;
 import dev.nps.storage.ParameterSet;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -8,7 +8,7 @@ import dev.nps.protocol.CandidateSpec;
 import dev.nps.storage.ParameterSet;
 import dev.nps.kernels.TopK;
 import dev.nps.kernels.subspace.SubspacePartition;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;

@@ -20,7 +20,7 @@ import dev.nps.protocol.EvaluatorFailed;
 import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -3,7 +3,7 @@ package dev.nps.coordinator;
 import dev.nps.evaluator.ScorerOptions;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 
 /** The bundled examples/digits experiment, as the coordinator tests load it. */

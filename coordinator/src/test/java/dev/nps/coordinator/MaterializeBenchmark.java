@@ -8,7 +8,7 @@ import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.UnsharedPolicy;
 import dev.nps.kernels.subspace.SubspacePartition;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.nps.evaluator.actor.Materializer;
 import dev.nps.kernels.subspace.SubspacePartition;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +74,7 @@ class NpsSearchTest {
         assertAccounting(fast);
         // The fitness is the weighted sum of calibration accuracies of the best model.
         var theta = new Materializer(NpsSearch.searchData(setup, config)).materialize(fast.bestSpec());
-        var scores = ex.score(theta, Experiment.Split.CALIBRATION, dev.nps.workflow.Progress.NONE);
+        var scores = ex.score(theta, Experiment.Split.CALIBRATION, dev.nps.experiment.Progress.NONE);
         double expected = 0;
         for (int t = 0; t < scores.size(); t++) {
             expected += weights.get(t) * scores.get(t).value();

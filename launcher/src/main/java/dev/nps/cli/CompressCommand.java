@@ -1,12 +1,8 @@
 package dev.nps.cli;
 
 import dev.nps.evaluator.ScoringPlan;
-import dev.nps.result.OutputDirectory;
-import dev.nps.result.RunResult;
-import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.sparse.ValueEncoding;
 import dev.nps.workflow.CompressionWorkflow;
-import dev.nps.workflow.Experiment;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -47,18 +43,9 @@ final class CompressCommand implements Callable<Integer> {
         };
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keep, plan);
-        ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
-        ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = CompressionWorkflow.compress(ex, config, enc, dir, progress, search.listener(runtime.quiet, progress), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
-            backend.succeeded();
-            var root = r.root();
-            System.out.printf(Locale.ROOT, "compressed %d tasks at keep %s (%s): mean normalized accuracy %.4f -> %s%n",
-                    spec.tasks().size(), keep, enc, root.get("meanNormalizedAccuracy").asDouble(), dir.resolve("result.json"));
-        } finally {
-            progress.done();
-        }
-        return 0;
+        return CommandRun.search(command, runtime, search, plan, out, spec -> { },
+                c -> CompressionWorkflow.compress(c.experiment(), config, enc, c.out(), c.progress(), c.listener(), c.runner()),
+                r -> String.format(Locale.ROOT, "compressed %d tasks at keep %s (%s): mean normalized accuracy %.4f",
+                        r.root().get("tasks").size(), keep, enc, r.root().get("meanNormalizedAccuracy").asDouble()));
     }
 }

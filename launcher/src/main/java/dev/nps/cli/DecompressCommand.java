@@ -4,7 +4,7 @@ import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.workflow.CompressionWorkflow;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

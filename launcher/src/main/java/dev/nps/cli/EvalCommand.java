@@ -1,12 +1,11 @@
 package dev.nps.cli;
 
 import dev.nps.evaluator.Score;
-import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.workflow.Evaluations;
-import dev.nps.workflow.Experiment;
-import dev.nps.workflow.Experiment.Split;
+import dev.nps.experiment.Experiment;
+import dev.nps.experiment.Experiment.Split;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -30,10 +29,11 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
-        ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
+        double[] means = new double[2]; // fine-tuned, base: as printed before the summary moved to CommandRun
+        return CommandRun.plain(runtime, out, c -> {
+            Experiment ex = c.experiment();
+            ExperimentSpec spec = c.spec();
+            ProgressBars progress = c.progress();
             List<Score> finetuned = Evaluations.finetunedScores(ex, Split.TEST, progress);
             List<Score> base = Evaluations.scoreModel(ex, ex.base(), Split.TEST, "base model", progress);
             RunResult result = new RunResult("eval", spec.file().toString(), "finetuned", null, null)
@@ -56,13 +56,11 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 progress.done();
             }
-            ex.recordScoring(result);
-            result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(dir);
-            System.out.printf("fine-tuned mean accuracy %.4f, base %.4f -> %s%n", Evaluations.mean(finetuned),
-                    Evaluations.mean(base), dir.resolve("result.json"));
-        } finally {
-            progress.done();
-        }
-        return 0;
+            means[0] = Evaluations.mean(finetuned);
+            means[1] = Evaluations.mean(base);
+            Evaluations.recordScoring(ex, result);
+            result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(c.out());
+            return result;
+        }, r -> String.format("fine-tuned mean accuracy %.4f, base %.4f", means[0], means[1]));
     }
 }

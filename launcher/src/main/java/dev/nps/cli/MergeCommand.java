@@ -1,10 +1,6 @@
 package dev.nps.cli;
 
 import dev.nps.evaluator.ScoringPlan;
-import dev.nps.result.OutputDirectory;
-import dev.nps.result.RunResult;
-import dev.nps.spec.ExperimentSpec;
-import dev.nps.workflow.Experiment;
 import dev.nps.workflow.MergeWorkflow;
 import dev.nps.workflow.MergeWorkflow.Method;
 import java.nio.file.Path;
@@ -89,22 +85,14 @@ final class MergeCommand implements Callable<Integer> {
         if (m != Method.TIES && m != Method.DARE && req.keep().isPresent()) {
             throw new IllegalArgumentException("--keep applies to ties and dare only");
         }
-        ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
-        ProgressBars progress = runtime.progress();
-        try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = MergeWorkflow.run(ex, req, dir, progress);
+        return CommandRun.plain(runtime, out, c -> MergeWorkflow.run(c.experiment(), req, c.out(), c.progress()), r -> {
             var root = r.root();
-            System.out.printf(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambda %s%s -> %s%n",
+            return String.format(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambda %s%s",
                     root.get("method").asText(), root.get("meanAccuracy").asDouble(),
                     root.get("meanNormalizedAccuracy").asDouble(), root.get("lambda"),
                     (root.get("keep").isNull() ? "" : ", keep " + root.get("keep"))
-                            + (root.path("parameters").has("drop") ? ", drop " + root.get("parameters").get("drop") : ""),
-                    dir.resolve("result.json"));
-        } finally {
-            progress.done();
-        }
-        return 0;
+                            + (root.path("parameters").has("drop") ? ", drop " + root.get("parameters").get("drop") : ""));
+        });
     }
 
     private int mergeNps() {
@@ -117,35 +105,27 @@ final class MergeCommand implements Callable<Integer> {
         List<Double> keeps = keeps();
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keeps.getFirst(), plan).withSignElection(signElection);
-        ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
-        ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.merge(ex, config, keeps, !noControl, !noBaselines, dir, progress,
-                    search.listener(runtime.quiet, progress), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
-            backend.succeeded();
-            var root = r.root();
-            String best = "";
-            if (root.has("baselines")) {
-                var it = root.get("baselines").properties().iterator();
-                double top = -1;
-                while (it.hasNext()) {
-                    var e = it.next();
-                    if (e.getValue().get("meanAccuracy").asDouble() > top) {
-                        top = e.getValue().get("meanAccuracy").asDouble();
-                        best = String.format(Locale.ROOT, "; best classic merge %s %.4f", e.getKey(), top);
+        return CommandRun.search(command, runtime, search, plan, out, spec -> { },
+                c -> NpsWorkflow.merge(c.experiment(), config, keeps, !noControl, !noBaselines, c.out(), c.progress(), c.listener(),
+                        c.runner()),
+                r -> {
+                    var root = r.root();
+                    String best = "";
+                    if (root.has("baselines")) {
+                        double top = -1;
+                        for (var e : root.get("baselines").properties()) {
+                            if (e.getValue().get("meanAccuracy").asDouble() > top) {
+                                top = e.getValue().get("meanAccuracy").asDouble();
+                                best = String.format(Locale.ROOT, "; best classic merge %s %.4f", e.getKey(), top);
+                            }
+                        }
                     }
-                }
-            }
-            System.out.printf(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f), keep %s%s%s -> %s%n",
-                    root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(), root.get("keep"),
-                    root.has("control") ? String.format(Locale.ROOT, "; control (weights 1) %.4f",
-                            root.get("control").get("meanAccuracy").asDouble()) : "",
-                    best, dir.resolve("result.json"));
-        } finally {
-            progress.done();
-        }
-        return 0;
+                    return String.format(Locale.ROOT, "nps: mean test accuracy %.4f (normalized %.4f), keep %s%s%s",
+                            root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(), root.get("keep"),
+                            root.has("control") ? String.format(Locale.ROOT, "; control (weights 1) %.4f",
+                                    root.get("control").get("meanAccuracy").asDouble()) : "",
+                            best);
+                });
     }
 
     private int mergePerTaskLambda(Method m) {
@@ -161,22 +141,12 @@ final class MergeCommand implements Callable<Integer> {
         List<Double> keeps = keeps();
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keeps.getFirst(), plan);
-        ExperimentSpec spec = runtime.loadSpec();
-        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
-        ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.perTaskLambda(ex, m, config, keeps, dir, progress, search.listener(runtime.quiet, progress),
-                    backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
-            backend.succeeded();
-            var root = r.root();
-            System.out.printf(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambdas %s%s -> %s%n",
-                    root.get("method").asText(), root.get("meanAccuracy").asDouble(),
-                    root.get("meanNormalizedAccuracy").asDouble(), root.get("lambdas"),
-                    root.get("keep").isNull() ? "" : ", keep " + root.get("keep"), dir.resolve("result.json"));
-        } finally {
-            progress.done();
-        }
-        return 0;
+        return CommandRun.search(command, runtime, search, plan, out, spec -> { },
+                c -> NpsWorkflow.perTaskLambda(c.experiment(), m, config, keeps, c.out(), c.progress(), c.listener(), c.runner()),
+                r -> String.format(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambdas %s%s",
+                        r.root().get("method").asText(), r.root().get("meanAccuracy").asDouble(),
+                        r.root().get("meanNormalizedAccuracy").asDouble(), r.root().get("lambdas"),
+                        r.root().get("keep").isNull() ? "" : ", keep " + r.root().get("keep")));
     }
 
     /** The given keep, or the auto set. */

@@ -1,6 +1,6 @@
 package dev.nps.cli;
 
-import dev.nps.workflow.Progress;
+import dev.nps.experiment.Progress;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;

@@ -1,10 +1,6 @@
 package dev.nps.cli;
 
 import dev.nps.evaluator.ScoringPlan;
-import dev.nps.result.OutputDirectory;
-import dev.nps.result.RunResult;
-import dev.nps.spec.ExperimentSpec;
-import dev.nps.workflow.Experiment;
 import dev.nps.workflow.NpsWorkflow;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -40,20 +36,10 @@ final class PruneCommand implements Callable<Integer> {
     public Integer call() {
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keep, plan);
-        ExperimentSpec spec = runtime.loadSpec();
-        spec.task(task);
-        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
-        ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.prune(ex, task, config, dir, progress, search.listener(runtime.quiet, progress), backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
-            backend.succeeded();
-            var root = r.root();
-            System.out.printf(Locale.ROOT, "prune %s keep %s: test accuracy %.4f (normalized %.4f); magnitude top-k %.4f -> %s%n",
-                    task, keep, root.get("meanAccuracy").asDouble(), root.get("meanNormalizedAccuracy").asDouble(),
-                    root.get("control").get("accuracy").asDouble(), dir.resolve("result.json"));
-        } finally {
-            progress.done();
-        }
-        return 0;
+        return CommandRun.search(command, runtime, search, plan, out, spec -> spec.task(task),
+                c -> NpsWorkflow.prune(c.experiment(), task, config, c.out(), c.progress(), c.listener(), c.runner()),
+                r -> String.format(Locale.ROOT, "prune %s keep %s: test accuracy %.4f (normalized %.4f); magnitude top-k %.4f",
+                        task, keep, r.root().get("meanAccuracy").asDouble(), r.root().get("meanNormalizedAccuracy").asDouble(),
+                        r.root().get("control").get("accuracy").asDouble()));
     }
 }

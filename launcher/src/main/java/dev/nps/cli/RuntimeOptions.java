@@ -4,7 +4,7 @@ import dev.nps.evaluator.ScorerOptions;
 import dev.nps.evaluator.ScoringPlan;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 

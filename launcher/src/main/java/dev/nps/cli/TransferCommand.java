@@ -1,10 +1,6 @@
 package dev.nps.cli;
 
 import dev.nps.evaluator.ScoringPlan;
-import dev.nps.result.OutputDirectory;
-import dev.nps.result.RunResult;
-import dev.nps.spec.ExperimentSpec;
-import dev.nps.workflow.Experiment;
 import dev.nps.workflow.NpsWorkflow;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -42,26 +38,18 @@ final class TransferCommand implements Callable<Integer> {
     public Integer call() {
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keep, plan);
-        ExperimentSpec spec = runtime.loadSpec();
-        spec.task(task);
-        OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
-        ProgressBars progress = runtime.progress();
-        try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
-            RunResult r = NpsWorkflow.transfer(ex, task, config, dir, progress, search.listener(runtime.quiet, progress),
-                    backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet));
-            backend.succeeded();
-            var tr = r.root().get("transfer");
-            var nps = tr.get("nps");
-            var ft = tr.get("finetuned");
-            System.out.printf(Locale.ROOT, "transfer %s keep %s lambda %.3f: target %.4f, others %.4f, H-score %.4f"
-                            + " (fine-tuned: target %.4f, others %.4f, H %.4f; control H %.4f) -> %s%n",
-                    task, keep, r.root().get("lambda").asDouble(), nps.get("targetAccuracy").asDouble(),
-                    nps.get("othersMeanAccuracy").asDouble(), nps.get("hScore").asDouble(),
-                    ft.get("targetAccuracy").asDouble(), ft.get("othersMeanAccuracy").asDouble(), ft.get("hScore").asDouble(),
-                    tr.get("control").get("hScore").asDouble(), dir.resolve("result.json"));
-        } finally {
-            progress.done();
-        }
-        return 0;
+        return CommandRun.search(command, runtime, search, plan, out, spec -> spec.task(task),
+                c -> NpsWorkflow.transfer(c.experiment(), task, config, c.out(), c.progress(), c.listener(), c.runner()),
+                r -> {
+                    var tr = r.root().get("transfer");
+                    var nps = tr.get("nps");
+                    var ft = tr.get("finetuned");
+                    return String.format(Locale.ROOT, "transfer %s keep %s lambda %.3f: target %.4f, others %.4f, H-score %.4f"
+                                    + " (fine-tuned: target %.4f, others %.4f, H %.4f; control H %.4f)",
+                            task, keep, r.root().get("lambda").asDouble(), nps.get("targetAccuracy").asDouble(),
+                            nps.get("othersMeanAccuracy").asDouble(), nps.get("hScore").asDouble(),
+                            ft.get("targetAccuracy").asDouble(), ft.get("othersMeanAccuracy").asDouble(), ft.get("hScore").asDouble(),
+                            tr.get("control").get("hScore").asDouble());
+                });
     }
 }

@@ -18,7 +18,7 @@ import dev.nps.protocol.RunOpened;
 import dev.nps.protocol.RunStatus;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.kernels.subspace.SubspacePartition;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -9,15 +9,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.nps.coordinator.DigitsExperiment;
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchListener;
 import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.kernels.subspace.SubspacePartition;
-import dev.nps.workflow.Experiment;
+import dev.nps.experiment.Experiment;
 import dev.nps.workflow.NpsWorkflow;
-import dev.nps.workflow.Progress;
+import dev.nps.experiment.Progress;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -49,7 +48,8 @@ class ReportTest {
 
     @BeforeAll
     static void load() {
-        ex = DigitsExperiment.load();
+        ex = Experiment.load(dev.nps.spec.ExperimentSpec.load(java.nio.file.Path.of(System.getProperty("nps.repo.root", ".."))
+                .resolve("examples/digits/spec.conf")), dev.nps.evaluator.ScorerOptions.defaults(), dev.nps.storage.UnsharedPolicy.CARRY);
     }
 
     @AfterAll

@@ -1,5 +1,7 @@
 package dev.nps.workflow;
 
+import dev.nps.experiment.Experiment;
+import dev.nps.experiment.Progress;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nps.coordinator.CandidateModels;
@@ -19,7 +21,7 @@ import dev.nps.result.RunResult.TaskResult;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.onnx.OnnxModel;
 import dev.nps.storage.safetensors.SafetensorsWriter;
-import dev.nps.workflow.Experiment.Split;
+import dev.nps.experiment.Experiment.Split;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -73,7 +75,7 @@ public final class NpsWorkflow {
         result.root().put("finetunedAccuracy", reference.value());
         writeSearch(result, search, config);
         writeModel(ex, theta, out, result, "prune");
-        ex.recordScoring(result);
+        Evaluations.recordScoring(ex, result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -164,7 +166,7 @@ public final class NpsWorkflow {
             writeBaselines(ex, result, progress);
         }
         writeModel(ex, best.theta(), out, result, "merge");
-        ex.recordScoring(result);
+        Evaluations.recordScoring(ex, result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -301,7 +303,7 @@ public final class NpsWorkflow {
         }
         writeSearch(result, best.lambdas(), config.withKeep(best.keep()));
         writeModel(ex, best.theta(), out, result, "merge");
-        ex.recordScoring(result);
+        Evaluations.recordScoring(ex, result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -349,7 +351,7 @@ public final class NpsWorkflow {
                 Evaluations.scoreModel(ex, ex.base(), Split.TEST, "base (test)", progress), target);
         writeSearch(result, search, config);
         writeModel(ex, theta, out, result, "transfer");
-        ex.recordScoring(result);
+        Evaluations.recordScoring(ex, result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }

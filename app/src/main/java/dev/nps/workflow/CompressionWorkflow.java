@@ -1,5 +1,7 @@
 package dev.nps.workflow;
 
+import dev.nps.experiment.Experiment;
+import dev.nps.experiment.Progress;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,7 +21,7 @@ import dev.nps.storage.onnx.OnnxModel;
 import dev.nps.storage.safetensors.SafetensorsWriter;
 import dev.nps.storage.sparse.SparseTaskVector;
 import dev.nps.storage.sparse.ValueEncoding;
-import dev.nps.workflow.Experiment.Split;
+import dev.nps.experiment.Experiment.Split;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,7 +92,7 @@ public final class CompressionWorkflow {
         manifest.put("baseSha256", baseSha256);
         manifest.set("tasks", manifestTasks);
         out.write(MANIFEST, manifest.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        ex.recordScoring(result);
+        Evaluations.recordScoring(ex, result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }
@@ -128,7 +130,7 @@ public final class CompressionWorkflow {
         RunResult result = new RunResult("decompress", ex.spec().file().toString(), "nps", null, 1.0)
                 .tasks(List.of(new TaskResult(task, s.correct(), s.count(), s.value(), s.value() / ref.value())));
         result.section("outputs").put("safetensors", "model.safetensors").put("onnx", "model.onnx");
-        ex.recordScoring(result);
+        Evaluations.recordScoring(ex, result);
         result.wallSeconds((System.nanoTime() - t0) / 1e9).writeTo(out);
         return result;
     }

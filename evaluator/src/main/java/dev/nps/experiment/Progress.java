@@ -1,4 +1,4 @@
-package dev.nps.workflow;
+package dev.nps.experiment;
 
 /** Progress of a long step, drawn by the CLI as a progress bar. */
 public interface Progress {

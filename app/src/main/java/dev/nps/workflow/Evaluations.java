@@ -1,9 +1,12 @@
 package dev.nps.workflow;
 
+import dev.nps.experiment.Experiment;
+import dev.nps.experiment.Progress;
 import dev.nps.evaluator.Score;
+import dev.nps.result.RunResult;
 import dev.nps.result.RunResult.TaskResult;
 import dev.nps.storage.ParameterSet;
-import dev.nps.workflow.Experiment.Split;
+import dev.nps.experiment.Experiment.Split;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,6 +37,26 @@ public final class Evaluations {
                     ref == 0 ? 0 : s.value() / ref));
         }
         return out;
+    }
+
+    /**
+     * Writes result.json's {@code scoring} object: the feed mode in use (AUTO resolved, guard applied), the
+     * batch size, the evaluator x thread plan and its rule, and what the feed-mode guard measured.
+     */
+    public static void recordScoring(Experiment ex, RunResult result) {
+        var s = result.section("scoring");
+        s.put("feedMode", ex.feedMode().name().toLowerCase(java.util.Locale.ROOT));
+        s.put("batchSize", ex.spec().batchSize());
+        s.put("evaluators", ex.plan().evaluators());
+        s.put("threadsPerEvaluator", ex.plan().threadsPerEvaluator());
+        s.put("cores", ex.plan().cores());
+        s.put("rule", ex.plan().rule());
+        var a = ex.guard();
+        if (a != null) {
+            var g = s.putObject("guard");
+            g.put("maxAbsLogitDiff", a.maxAbsDiff());
+            g.put("bound", a.bound());
+        }
     }
 
     public static double mean(List<Score> scores) {

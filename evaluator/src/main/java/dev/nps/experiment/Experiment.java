@@ -1,4 +1,4 @@
-package dev.nps.workflow;
+package dev.nps.experiment;
 
 import dev.nps.evaluator.Dataset;
 import dev.nps.evaluator.ModelScorer;
@@ -113,24 +113,14 @@ public final class Experiment implements AutoCloseable {
         return ex;
     }
 
-    /**
-     * Writes result.json's {@code scoring} object: the feed mode in use (AUTO resolved, guard applied), the
-     * batch size, the evaluator x thread plan and its rule, and what the feed-mode guard measured.
-     */
-    public void recordScoring(dev.nps.result.RunResult result) {
-        var s = result.section("scoring");
-        s.put("feedMode", scorer.feedMode().name().toLowerCase(java.util.Locale.ROOT));
-        s.put("batchSize", spec.batchSize());
-        s.put("evaluators", plan.evaluators());
-        s.put("threadsPerEvaluator", plan.threadsPerEvaluator());
-        s.put("cores", plan.cores());
-        s.put("rule", plan.rule());
-        ModelScorer.Agreement a = scorer.guard();
-        if (a != null) {
-            var g = s.putObject("guard");
-            g.put("maxAbsLogitDiff", a.maxAbsDiff());
-            g.put("bound", a.bound());
-        }
+    /** The feed mode in use (AUTO resolved, the guard applied). */
+    public ScorerOptions.FeedMode feedMode() {
+        return scorer.feedMode();
+    }
+
+    /** What the feed-mode guard measured, or null where it did not run. */
+    public ModelScorer.Agreement guard() {
+        return scorer.guard();
     }
 
     public ScoringPlan plan() {

@@ -1,5 +1,7 @@
 package dev.nps.workflow;
 
+import dev.nps.experiment.Experiment;
+import dev.nps.experiment.Progress;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nps.evaluator.Score;
@@ -9,7 +11,7 @@ import dev.nps.result.RunResult;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.onnx.OnnxModel;
 import dev.nps.storage.safetensors.SafetensorsWriter;
-import dev.nps.workflow.Experiment.Split;
+import dev.nps.experiment.Experiment.Split;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -170,7 +172,7 @@ public final class MergeWorkflow {
         files.put("safetensors", "model.safetensors");
         files.put("onnx", "model.onnx");
         result.wallSeconds((System.nanoTime() - t0) / 1e9);
-        ex.recordScoring(result);
+        Evaluations.recordScoring(ex, result);
         result.writeTo(out);
         return result;
     }

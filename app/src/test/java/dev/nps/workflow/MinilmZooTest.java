@@ -1,5 +1,7 @@
 package dev.nps.workflow;
 
+import dev.nps.experiment.Experiment;
+import dev.nps.experiment.Progress;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,7 +11,7 @@ import dev.nps.evaluator.ScorerOptions;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.storage.ParameterSet;
 import dev.nps.storage.UnsharedPolicy;
-import dev.nps.workflow.Experiment.Split;
+import dev.nps.experiment.Experiment.Split;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
