@@ -52,7 +52,7 @@ public final class CompressionWorkflow {
                                      Progress progress, SearchListener listener, dev.nps.coordinator.SearchRunner runner) {
         long t0 = System.nanoTime();
         SafetensorsWriter.write(out.resolve("base.safetensors"), ex.base(), Map.of("nps.role", "base"));
-        String baseSha256 = sha256(out.resolve("base.safetensors"));
+        String baseSha256 = dev.nps.storage.Sha256.ofFile(out.resolve("base.safetensors"), "file");
         List<Score> reference = Evaluations.finetunedScores(ex, Split.TEST, progress);
         List<TaskResult> results = new ArrayList<>();
         RunResult result = new RunResult("compress", ex.spec().file().toString(), "nps", config.keep(), 1.0);
@@ -119,7 +119,7 @@ public final class CompressionWorkflow {
             base = c.readAllFloats();
         }
         SparseTaskVector.Stored stored = SparseTaskVector.readStored(file);
-        requireBound(file, stored.metadata(), task, sha256(manifest.base()), manifest.base(), warnings);
+        requireBound(file, stored.metadata(), task, dev.nps.storage.Sha256.ofFile(manifest.base(), "file"), manifest.base(), warnings);
         SparseTaskVector sparse = SparseTaskVector.read(file, base);
         ParameterSet theta = ex.complete(rebuild(base, sparse));
         int t = ex.spec().taskIndex(task);
@@ -240,22 +240,6 @@ public final class CompressionWorkflow {
                 throw new StorageException(m + ": '" + where + "' names " + resolved + ", which does not exist");
             }
             return resolved;
-        }
-    }
-
-    /** SHA-256 of a file's bytes, hex. */
-    static String sha256(Path file) {
-        try (var in = Files.newInputStream(dev.nps.storage.InputFiles.requireRegularFile(file, "file"))) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (IOException e) {
-            throw StorageException.io("cannot read " + file, e);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

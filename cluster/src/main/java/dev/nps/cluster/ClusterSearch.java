@@ -107,7 +107,7 @@ public final class ClusterSearch implements SearchRunner {
     RunSpec runSpec(SearchSetup setup, SearchConfig config) {
         return RunSpec.newBuilder()
                 .setSpec(relativeSpec())
-                .setSpecSha256(simulatedMicros > 0 ? "" : NodeData.sha256(spec))
+                .setSpecSha256(simulatedMicros > 0 ? "" : dev.nps.storage.Sha256.ofFile(spec, "spec"))
                 .setUnshared(unshared.name())
                 .setFeed(scorer.feedMode().name())
                 .setThreads(scorer.intraOpThreads())

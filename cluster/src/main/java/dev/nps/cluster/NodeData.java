@@ -18,14 +18,10 @@ import dev.nps.storage.UnsharedPolicy;
 import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.experiment.Experiment;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -119,7 +115,7 @@ final class NodeData implements AutoCloseable {
             throw new IllegalArgumentException("the run names no spec (is the coordinator a cluster coordinator?)");
         }
         Path spec = StorageRoot.resolve(storageRoot, run.getSpec());
-        String sha = sha256(spec);
+        String sha = dev.nps.storage.Sha256.ofFile(spec, "spec");
         if (!run.getSpecSha256().isEmpty() && !run.getSpecSha256().equals(sha)) {
             throw new IllegalArgumentException("spec " + spec + " on this node differs from the coordinator's (SHA-256 "
                     + sha.substring(0, 12) + " vs " + run.getSpecSha256().substring(0, Math.min(12, run.getSpecSha256().length())) + ")");
@@ -267,16 +263,6 @@ final class NodeData implements AutoCloseable {
         return s.isEmpty() ? UnsharedPolicy.CARRY : UnsharedPolicy.valueOf(s);
     }
 
-    static String sha256(Path file) {
-        dev.nps.storage.InputFiles.requireRegularFile(file, "spec");
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read spec " + file + ": " + e.getMessage(), e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     /** Entities must be stopped first (their sessions belong to these scorers). */
     @Override

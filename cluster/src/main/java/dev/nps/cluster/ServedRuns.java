@@ -9,11 +9,7 @@ import dev.nps.protocol.RunStatus;
 import dev.nps.run.DurableRun;
 import dev.nps.run.RunEntity;
 import dev.nps.run.RunState;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -96,11 +92,7 @@ public final class ServedRuns {
 
     /** The fingerprint of a submitted run: its command line and share settings. */
     static String fingerprint(RunRequest r) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(r.toByteArray()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.nps.storage.Sha256.hex(r.toByteArray());
     }
 
     private record Loaded(RunState state) {

@@ -4,13 +4,9 @@ import dev.nps.protocol.RunOpened;
 import dev.nps.spec.ExperimentSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
@@ -41,7 +37,7 @@ final class RunIdentity {
         }
         StringBuilder s = new StringBuilder("nps ").append(command.name()).append('\n');
         options.forEach((k, v) -> s.append(k).append('=').append(v).append('\n'));
-        s.append("spec sha256 ").append(sha256(read(specFile))).append('\n');
+        s.append("spec sha256 ").append(dev.nps.storage.Sha256.hex(read(specFile))).append('\n');
         for (Path p : spec.inputs()) {
             try {
                 s.append(p.toAbsolutePath().normalize()).append(' ').append(Files.size(p)).append(' ')
@@ -52,7 +48,7 @@ final class RunIdentity {
         }
         List<String> described = new ArrayList<>(List.of("nps", command.name()));
         options.forEach((k, v) -> described.add(v.isEmpty() ? k : k + " " + String.join(",", v)));
-        return RunOpened.newBuilder().setFingerprint(sha256(s.toString().getBytes(StandardCharsets.UTF_8)))
+        return RunOpened.newBuilder().setFingerprint(dev.nps.storage.Sha256.hex(s.toString()))
                 .setDescription(String.join(" ", described)).setOpenedEpochMillis(System.currentTimeMillis()).build();
     }
 
@@ -64,11 +60,4 @@ final class RunIdentity {
         }
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -2,11 +2,7 @@ package dev.nps.run;
 
 import dev.nps.coordinator.SearchConfig;
 import dev.nps.coordinator.SearchSetup;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.TreeMap;
 
 /**
@@ -25,10 +21,6 @@ final class SearchKeys {
                 .append(Arrays.toString(m.scales())).append(';'));
         s.append('|').append(new TreeMap<>(setup.scoreWeights())).append('|').append(new TreeMap<>(setup.calibration()).keySet());
         s.append('|').append(config.withEvaluators(1).withBatchesPerUnit(1));
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.nps.storage.Sha256.hex(s.toString());
     }
 }
