@@ -1,7 +1,6 @@
 package dev.nps.cluster;
 
 import dev.nps.evaluator.actor.EvaluatorActor;
-import dev.nps.protocol.EvaluatorMessage;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -23,7 +22,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * slot at the next Attach that finds one free.
  */
 public final class EvaluatorEntity {
-    public static final EntityTypeKey<EvaluatorMessage> KEY = EntityTypeKey.create(EvaluatorMessage.class, "nps-evaluator");
+    public static final EntityTypeKey<EvaluatorActor.Command> KEY = EntityTypeKey.create(EvaluatorActor.Command.class, "nps-evaluator");
 
     private EvaluatorEntity() {
     }
@@ -36,7 +35,7 @@ public final class EvaluatorEntity {
      * Starts sharding of evaluators on this node: a region hosting entities on evaluator nodes
      * ({@code pool} and {@code data} set), a proxy elsewhere (both null).
      */
-    static ActorRef<ShardingEnvelope<EvaluatorMessage>> init(ActorSystem<?> system, SlotPool pool, NodeData data) {
+    static ActorRef<ShardingEnvelope<EvaluatorActor.Command>> init(ActorSystem<?> system, SlotPool pool, NodeData data) {
         return ClusterSharding.get(system).init(Entity.of(KEY, ctx -> create(pool, data))
                 .withRole(Roles.EVALUATOR)
                 .withMessageExtractor(new OnePerShard())
@@ -44,15 +43,15 @@ public final class EvaluatorEntity {
                 .withEntityProps(DispatcherSelector.fromConfig(ClusterNode.EVALUATOR_DISPATCHER)));
     }
 
-    private static Behavior<EvaluatorMessage> create(SlotPool pool, NodeData data) {
+    private static Behavior<EvaluatorActor.Command> create(SlotPool pool, NodeData data) {
         return Behaviors.setup(ctx -> {
             Optional<Slot> slot = pool.acquire();
             if (slot.isPresent()) {
                 return active(slot.get(), pool, data);
             }
             ctx.getLog().info("{} has no free slot on this node; waiting", ctx.getSelf().path().name());
-            return Behaviors.receive(EvaluatorMessage.class).onMessage(EvaluatorMessage.class, m -> {
-                if (!m.hasAttach()) {
+            return Behaviors.receive(EvaluatorActor.Command.class).onMessage(EvaluatorActor.Command.class, m -> {
+                if (!(m instanceof EvaluatorActor.Lease)) {
                     return Behaviors.same();
                 }
                 Optional<Slot> s = pool.acquire();
@@ -65,14 +64,14 @@ public final class EvaluatorEntity {
         });
     }
 
-    private static Behavior<EvaluatorMessage> active(Slot slot, SlotPool pool, NodeData data) {
+    private static Behavior<EvaluatorActor.Command> active(Slot slot, SlotPool pool, NodeData data) {
         return EvaluatorActor.create(attach -> data.backend(attach, slot), () -> pool.release(slot));
     }
 
     /** Shard id = entity id: every entity is its own shard, so the allocation strategy places entities one by one. */
-    static final class OnePerShard extends ShardingMessageExtractor<ShardingEnvelope<EvaluatorMessage>, EvaluatorMessage> {
+    static final class OnePerShard extends ShardingMessageExtractor<ShardingEnvelope<EvaluatorActor.Command>, EvaluatorActor.Command> {
         @Override
-        public String entityId(ShardingEnvelope<EvaluatorMessage> envelope) {
+        public String entityId(ShardingEnvelope<EvaluatorActor.Command> envelope) {
             return envelope.entityId();
         }
 
@@ -82,7 +81,7 @@ public final class EvaluatorEntity {
         }
 
         @Override
-        public EvaluatorMessage unwrapMessage(ShardingEnvelope<EvaluatorMessage> envelope) {
+        public EvaluatorActor.Command unwrapMessage(ShardingEnvelope<EvaluatorActor.Command> envelope) {
             return envelope.message();
         }
     }

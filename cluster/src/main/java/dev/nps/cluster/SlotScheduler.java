@@ -1,9 +1,9 @@
 package dev.nps.cluster;
 
+import dev.nps.evaluator.actor.EvaluatorActor;
 import dev.nps.protocol.Attach;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.DemandSubscription;
-import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.RegisterRun;
 import dev.nps.protocol.ReleaseRun;
 import dev.nps.protocol.RunDemand;
@@ -107,7 +107,7 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
         String serving;                     // run it last said it serves; null = unknown
         long since;
         String evaluatorPath;
-        ActorRef<EvaluatorMessage> evaluator;
+        ActorRef<EvaluatorActor.Command> evaluator;
 
         Slot(int number) {
             this.number = number;
@@ -205,7 +205,7 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
             ended.removeFirst();
         }
         getContext().unwatch(run.coordinator);
-        EvaluatorMessage release = EvaluatorMessage.newBuilder().setRelease(ReleaseRun.newBuilder().setRun(id)).build();
+        EvaluatorActor.Command release = new EvaluatorActor.Release(id);
         for (Slot s : slots.values()) {
             if (id.equals(s.leased)) {
                 s.leased = null;
@@ -440,12 +440,12 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
         return r != null && s.evaluatorPath != null && r.idle.contains(s.evaluatorPath);
     }
 
-    private EvaluatorMessage attach(Run r, Slot s) {
-        return EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(r.coordinatorPath).setRun(r.id)
-                .setSpec(r.spec).setScheduler(self).setSlot(s.id()).addAllActive(runs.keySet())).build();
+    private EvaluatorActor.Command attach(Run r, Slot s) {
+        return new EvaluatorActor.Lease(Attach.newBuilder().setCoordinator(r.coordinatorPath).setRun(r.id)
+                .setSpec(r.spec).setScheduler(self).setSlot(s.id()).addAllActive(runs.keySet()).build());
     }
 
-    private void tellSlot(Slot s, EvaluatorMessage m) {
+    private void tellSlot(Slot s, EvaluatorActor.Command m) {
         sharding.entityRefFor(EvaluatorEntity.KEY, s.id()).tell(m);
     }
 

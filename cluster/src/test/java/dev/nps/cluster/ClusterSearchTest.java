@@ -150,6 +150,8 @@ class ClusterSearchTest {
         var serialization = org.apache.pekko.serialization.SerializationExtension.get(coordinator.system().classicSystem());
         var attach = dev.nps.protocol.EvaluatorMessage.newBuilder().setAttach(dev.nps.protocol.Attach.newBuilder().setRun("r")).build();
         assertEquals(dev.nps.evaluator.actor.ProtoSerializer.IDENTIFIER, serialization.findSerializerFor(attach).identifier());
+        assertEquals(dev.nps.evaluator.actor.ProtoSerializer.IDENTIFIER, serialization.findSerializerFor(
+                dev.nps.evaluator.actor.EvaluatorActor.fromWire(attach)).identifier()); // what evaluators are told
         assertEquals("off", coordinator.system().settings().config().getString("pekko.actor.allow-java-serialization"));
     }
 

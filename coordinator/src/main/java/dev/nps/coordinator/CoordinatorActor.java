@@ -2,7 +2,7 @@ package dev.nps.coordinator;
 
 import dev.nps.cmaes.CmaEs;
 import dev.nps.cmaes.CmaEsOptions;
-import dev.nps.protocol.AbortCandidate;
+import dev.nps.evaluator.actor.EvaluatorActor;
 import dev.nps.protocol.Attach;
 import dev.nps.protocol.BatchRef;
 import dev.nps.protocol.BatchScored;
@@ -11,7 +11,6 @@ import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.DemandSubscription;
 import dev.nps.protocol.EvaluatorLeft;
-import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.RunDemand;
 import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.SearchCheckpoint;
@@ -78,14 +77,14 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final long resumedWallMillis;    // wall time of the generations before a resume
     private final double resumedCoordinatorMillis;
 
-    private final Map<String, ActorRef<EvaluatorMessage>> evaluators = new HashMap<>();
+    private final Map<String, ActorRef<EvaluatorActor.Command>> evaluators = new HashMap<>();
     private final LinkedHashSet<String> idle = new LinkedHashSet<>();
     private final Map<String, Integer> assigned = new HashMap<>();      // evaluator -> candidate index it works on
     private int[] workers = new int[0];                                 // candidate index -> evaluators working on it
     private final Map<String, Integer> lastCandidate = new HashMap<>(); // evaluator -> last candidate index this generation
     private final Map<Long, CandidateSpec> droppedSpecs = new HashMap<>(); // for batches that arrive late
     private final Map<String, TreeSet<Integer>> inFlight = new HashMap<>(); // evaluator -> positions of its unit not yet reported
-    private final Map<ActorRef<EvaluatorMessage>, String> watched = new HashMap<>();
+    private final Map<ActorRef<EvaluatorActor.Command>, String> watched = new HashMap<>();
     private final Map<String, Long> batchesByEvaluator = new TreeMap<>();
     private final Map<String, Long> epochs = new HashMap<>();          // evaluator -> attachment epoch of its last request
     private ActorRef<SchedulerMessage> demandTo;                       // cluster: the slot scheduler, once it subscribed
@@ -117,13 +116,13 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private boolean finished;
 
     static Behavior<CoordinatorMessage> create(SearchSpace space, SearchConfig config, BatchOrder order,
-                                               List<ActorRef<EvaluatorMessage>> evaluators, String run,
+                                               List<ActorRef<EvaluatorActor.Command>> evaluators, String run,
                                                SearchListener listener, CompletableFuture<SearchResult> result) {
         return create(space, config, order, evaluators, run, listener, SearchJournal.NONE, result);
     }
 
     static Behavior<CoordinatorMessage> create(SearchSpace space, SearchConfig config, BatchOrder order,
-                                               List<ActorRef<EvaluatorMessage>> evaluators, String run,
+                                               List<ActorRef<EvaluatorActor.Command>> evaluators, String run,
                                                SearchListener listener, SearchJournal journal,
                                                CompletableFuture<SearchResult> result) {
         return Behaviors.setup(ctx -> new CoordinatorActor(ctx, space, config, order, evaluators, run, listener, journal,
@@ -131,7 +130,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     }
 
     private CoordinatorActor(ActorContext<CoordinatorMessage> ctx, SearchSpace space, SearchConfig config, BatchOrder order,
-                             List<ActorRef<EvaluatorMessage>> evaluatorRefs, String run, SearchListener listener,
+                             List<ActorRef<EvaluatorActor.Command>> evaluatorRefs, String run, SearchListener listener,
                              SearchJournal journal, CompletableFuture<SearchResult> result) {
         super(ctx);
         long t0 = System.nanoTime();
@@ -151,9 +150,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         this.resumedCoordinatorMillis = resume == null ? 0 : resume.getCounters().getCoordinatorMillis();
         this.cache = new EvaluationCache(config.cache(), order.size());
         String self = resolver.toSerializationFormat(ctx.getSelf());
-        for (ActorRef<EvaluatorMessage> e : evaluatorRefs) {
+        for (ActorRef<EvaluatorActor.Command> e : evaluatorRefs) {
             evaluators.put(resolver.toSerializationFormat(e), e);
-            e.tell(EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(self).setRun(run)).build());
+            e.tell(new EvaluatorActor.Lease(Attach.newBuilder().setCoordinator(self).setRun(run).build()));
         }
         guarded(this::advance);
         coordinatorNanos += System.nanoTime() - t0;
@@ -308,7 +307,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         }
         String ev = r.getEvaluator();
         evaluators.computeIfAbsent(ev, name -> {
-            ActorRef<EvaluatorMessage> ref = resolver.resolveActorRef(name);
+            ActorRef<EvaluatorActor.Command> ref = resolver.resolveActorRef(name);
             watched.put(ref, name);
             getContext().watch(ref);
             getContext().getLog().info("evaluator {} joined the run", name);
@@ -326,7 +325,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         String ev = l.getEvaluator();
-        ActorRef<EvaluatorMessage> ref = evaluators.remove(ev);
+        ActorRef<EvaluatorActor.Command> ref = evaluators.remove(ev);
         if (ref == null) {
             return;
         }
@@ -494,8 +493,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             c.abort();
             abortedInGeneration++;
             droppedSpecs.put(c.id, c.spec);
-            EvaluatorMessage abort = EvaluatorMessage.newBuilder()
-                    .setAbort(AbortCandidate.newBuilder().setCandidate(c.id).setRun(run)).build();
+            EvaluatorActor.Command abort = new EvaluatorActor.Abort(run, c.id);
             assigned.forEach((ev, idx) -> {
                 if (idx == k) {
                     evaluators.get(ev).tell(abort);
@@ -590,9 +588,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             assigned.put(ev, c.index);
             workers[c.index]++;
             lastCandidate.put(ev, c.index);
-            evaluators.get(ev).tell(EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder()
-                    .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit).setRun(run).setEpoch(epochs.getOrDefault(ev, 0L)))
-                    .build());
+            evaluators.get(ev).tell(new EvaluatorActor.Work(WorkUnit.newBuilder()
+                    .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit).setRun(run).setEpoch(epochs.getOrDefault(ev, 0L))
+                    .build()));
         }
         reportDemand();
     }

@@ -7,7 +7,6 @@ import dev.nps.evaluator.actor.ProtoSerializer;
 import dev.nps.evaluator.actor.SearchData;
 import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.CoordinatorMessage;
-import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.TaskMask;
 import dev.nps.storage.ParameterSet;
 import dev.nps.kernels.subspace.SubspacePartition;
@@ -95,9 +94,9 @@ public final class NpsSearch {
                                SearchListener listener, SearchJournal journal, CompletableFuture<SearchResult> result,
                                String run) {
         return Behaviors.setup(ctx -> {
-            List<ActorRef<EvaluatorMessage>> evaluators = new ArrayList<>();
+            List<ActorRef<EvaluatorActor.Command>> evaluators = new ArrayList<>();
             for (int i = 0; i < config.evaluators(); i++) {
-                evaluators.add(ctx.spawn(FatalErrorGuard.guard(EvaluatorMessage.class, EvaluatorActor.create(data), result,
+                evaluators.add(ctx.spawn(FatalErrorGuard.guard(EvaluatorActor.Command.class, EvaluatorActor.create(data), result,
                                 "evaluator-" + i), "evaluator-" + i,
                         DispatcherSelector.fromConfig(EVALUATOR_DISPATCHER)));
             }

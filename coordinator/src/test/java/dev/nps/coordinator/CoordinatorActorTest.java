@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.nps.evaluator.actor.ProtoSerializer;
 import dev.nps.evaluator.actor.SearchData;
+import dev.nps.evaluator.actor.EvaluatorActor;
 import dev.nps.protocol.BatchRef;
 import dev.nps.protocol.CancelSearch;
 import dev.nps.protocol.DemandSubscription;
@@ -17,7 +18,6 @@ import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.BatchScored;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorFailed;
-import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
 import dev.nps.experiment.Experiment;
@@ -50,7 +50,7 @@ class CoordinatorActorTest {
         ex.close();
     }
 
-    private record Harness(TestProbe<EvaluatorMessage> probe, ActorRef<CoordinatorMessage> coordinator, String self,
+    private record Harness(TestProbe<EvaluatorActor.Command> probe, ActorRef<CoordinatorMessage> coordinator, String self,
                            CompletableFuture<SearchResult> result) {
         void tell(CoordinatorMessage.Builder m) {
             coordinator.tell(m.build());
@@ -72,11 +72,11 @@ class CoordinatorActorTest {
         SearchConfig config = SearchConfig.defaults().withSubspaces(4).withGenerations(1).withCache(false)
                 .withBatchesPerUnit(6);
         SearchData data = NpsSearch.searchData(setup, config);
-        TestProbe<EvaluatorMessage> probe = KIT.createTestProbe(EvaluatorMessage.class);
+        TestProbe<EvaluatorActor.Command> probe = KIT.createTestProbe(EvaluatorActor.Command.class);
         CompletableFuture<SearchResult> result = new CompletableFuture<>();
         KIT.spawn(CoordinatorActor.create(NpsSearch.space(setup, config, data), config, new BatchOrder(data.evalTasks()),
                 List.of(probe.getRef()), "run-7", SearchListener.NONE, result));
-        var attach = probe.receiveMessage().getAttach();
+        var attach = EvaluatorActor.toWire(probe.receiveMessage()).getAttach();
         assertEquals("run-7", attach.getRun());
         ActorRefResolver resolver = ActorRefResolver.get(KIT.system());
         return new Harness(probe, resolver.resolveActorRef(attach.getCoordinator()), resolver.toSerializationFormat(probe.getRef()),
@@ -88,7 +88,7 @@ class CoordinatorActorTest {
         Harness h = start();
         for (int k = 0; k < 8; k++) {
             h.requestWork();
-            WorkUnit unit = h.probe().receiveMessage().getWork();
+            WorkUnit unit = EvaluatorActor.toWire(h.probe().receiveMessage()).getWork();
             assertEquals(k, unit.getCandidate()); // ask order: early candidates set the bar for later ones
             assertEquals(6, unit.getBatchesCount());
             if (k < 4) {
@@ -96,7 +96,7 @@ class CoordinatorActorTest {
             } else {
                 // One batch with nothing right: upper < 1 = the 4th best of the others; dropped at once.
                 h.score(unit.getCandidate(), unit.getBatches(0), 0);
-                assertEquals(k, h.probe().receiveMessage(Duration.ofSeconds(5)).getAbort().getCandidate());
+                assertEquals(k, EvaluatorActor.toWire(h.probe().receiveMessage(Duration.ofSeconds(5))).getAbort().getCandidate());
             }
         }
         SearchResult r = h.result().join();
@@ -111,7 +111,7 @@ class CoordinatorActorTest {
     void anEvaluatorFailureFailsTheSearch() {
         Harness h = start();
         h.requestWork();
-        long candidate = h.probe().receiveMessage().getWork().getCandidate();
+        long candidate = EvaluatorActor.toWire(h.probe().receiveMessage()).getWork().getCandidate();
         h.tell(CoordinatorMessage.newBuilder().setFailed(EvaluatorFailed.newBuilder().setEvaluator(h.self())
                 .setCandidate(candidate).setMessage("inference failed on batch 3")));
         var e = assertThrows(CompletionException.class, () -> h.result().join());
@@ -123,7 +123,7 @@ class CoordinatorActorTest {
     void aMiscountedBatchIsAnError() {
         Harness h = start();
         h.requestWork();
-        WorkUnit unit = h.probe().receiveMessage().getWork();
+        WorkUnit unit = EvaluatorActor.toWire(h.probe().receiveMessage()).getWork();
         h.tell(CoordinatorMessage.newBuilder().setScored(BatchScored.newBuilder().setEvaluator(h.self())
                 .setCandidate(unit.getCandidate()).setBatch(unit.getBatches(0)).setCorrect(3).setCount(49)));
         var e = assertThrows(CompletionException.class, () -> h.result().join());
@@ -134,7 +134,7 @@ class CoordinatorActorTest {
     void anEvaluatorThatLeavesForAnotherRunHasItsUnreportedBatchesHandedOutAgain() {
         Harness h = start();
         h.requestWork();
-        WorkUnit unit = h.probe().receiveMessage().getWork();
+        WorkUnit unit = EvaluatorActor.toWire(h.probe().receiveMessage()).getWork();
         assertEquals("run-7", unit.getRun());
         assertEquals(0, unit.getEpoch());
         h.score(unit.getCandidate(), unit.getBatches(0), 50);
@@ -143,7 +143,7 @@ class CoordinatorActorTest {
         h.tell(CoordinatorMessage.newBuilder().setLeft(EvaluatorLeft.newBuilder().setEvaluator(h.self()).setRun("run-7")));
         h.tell(CoordinatorMessage.newBuilder().setRequest(WorkRequest.newBuilder().setEvaluator(h.self()).setRun("run-7")
                 .setEpoch(2)));
-        WorkUnit again = h.probe().receiveMessage().getWork();
+        WorkUnit again = EvaluatorActor.toWire(h.probe().receiveMessage()).getWork();
         assertEquals(unit.getCandidate(), again.getCandidate(), "back in the same generation, it resumes its candidate");
         assertEquals(unit.getBatchesList().subList(2, 6), again.getBatchesList());
         assertEquals(2, again.getEpoch(), "a unit names the attachment it answers");

@@ -11,7 +11,6 @@ import dev.nps.protocol.EvaluatorLeft;
 import dev.nps.protocol.EvaluatorMessage;
 import dev.nps.protocol.ReleaseRun;
 import dev.nps.protocol.SchedulerMessage;
-import dev.nps.protocol.ScoreNext;
 import dev.nps.protocol.SlotServing;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
@@ -33,7 +32,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * Scores candidates' calibration batches for a coordinator. Pull-based: after {@link Attach} and
  * after every finished or dropped unit it sends a {@link WorkRequest}. A unit's batches are
- * scored one per message ({@link ScoreNext} to itself), so an {@link AbortCandidate} that
+ * scored one per message ({@code ScoreNext} to itself), so an {@link Abort} that
  * arrives meanwhile is seen between two batches. The last candidate's loaded model is kept, so
  * consecutive units of one candidate are materialized once.
  *
@@ -47,7 +46,61 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * {@code maxBackends} (least recently served ones are closed first), so switching back is cheap;
  * {@link ReleaseRun}, or an Attach whose active list no longer names a run, closes it.
  */
-public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
+public final class EvaluatorActor extends AbstractBehavior<EvaluatorActor.Command> {
+    /**
+     * What an evaluator is told: records inside the JVM, one {@link EvaluatorMessage} on the wire
+     * ({@link #toWire}, {@link #fromWire}, used by {@link ProtoSerializer}). A lease and a unit carry
+     * their wire payloads as they are: they are data, read field by field.
+     */
+    public sealed interface Command permits Lease, Work, Abort, Release, ScoreNext {
+    }
+
+    /** Serve the run of this lease (from a coordinator, or a cluster's slot scheduler). */
+    public record Lease(Attach attach) implements Command {
+    }
+
+    /** Score these batches of one candidate. */
+    public record Work(WorkUnit unit) implements Command {
+    }
+
+    /** The candidate cannot reach the top mu any more: drop its remaining batches. */
+    public record Abort(String run, long candidate) implements Command {
+    }
+
+    /** The run ended: drop its unit at once and free its backend. */
+    public record Release(String run) implements Command {
+    }
+
+    /**
+     * To itself only, never on the wire: score the next batch of unit {@code unit} (lets aborts in
+     * between). Exempt from serialize-messages checks: it has no wire form by design.
+     */
+    private record ScoreNext(long candidate, long unit) implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {
+    }
+
+    /** The wire form of a command; a {@code ScoreNext} never leaves its evaluator. */
+    public static EvaluatorMessage toWire(Command c) {
+        EvaluatorMessage.Builder m = EvaluatorMessage.newBuilder();
+        return switch (c) {
+            case Lease l -> m.setAttach(l.attach()).build();
+            case Work w -> m.setWork(w.unit()).build();
+            case Abort a -> m.setAbort(AbortCandidate.newBuilder().setRun(a.run()).setCandidate(a.candidate())).build();
+            case Release r -> m.setRelease(ReleaseRun.newBuilder().setRun(r.run())).build();
+            case ScoreNext n -> throw new IllegalArgumentException("ScoreNext is local to an evaluator, never sent");
+        };
+    }
+
+    /** The command a wire message carries; an empty one is refused. */
+    public static Command fromWire(EvaluatorMessage m) {
+        return switch (m.getKindCase()) {
+            case ATTACH -> new Lease(m.getAttach());
+            case WORK -> new Work(m.getWork());
+            case ABORT -> new Abort(m.getAbort().getRun(), m.getAbort().getCandidate());
+            case RELEASE -> new Release(m.getRelease().getRun());
+            case KIND_NOT_SET -> throw new IllegalArgumentException("an empty evaluator message");
+        };
+    }
+
     /** Backends kept per evaluator by default: each holds a candidate's buffers and session. */
     public static final int DEFAULT_MAX_BACKENDS = 4;
 
@@ -81,29 +134,29 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
     }
 
     /** An evaluator scoring with ONNX Runtime over one node's shared data, whatever run it serves. */
-    public static Behavior<EvaluatorMessage> create(SearchData data) {
+    public static Behavior<Command> create(SearchData data) {
         return create(attach -> new OrtBackend(data));
     }
 
     /** @param backends the backend for a run, from its Attach; may throw to refuse the run */
-    public static Behavior<EvaluatorMessage> create(Function<Attach, ScoringBackend> backends) {
+    public static Behavior<Command> create(Function<Attach, ScoringBackend> backends) {
         return create(backends, () -> { });
     }
 
     /** As above; {@code onStop} runs once the actor has stopped and closed its backends (e.g. frees its GPU slot). */
-    public static Behavior<EvaluatorMessage> create(Function<Attach, ScoringBackend> backends, Runnable onStop) {
+    public static Behavior<Command> create(Function<Attach, ScoringBackend> backends, Runnable onStop) {
         return create(backends, onStop, DEFAULT_MAX_BACKENDS);
     }
 
     /** As above, keeping at most {@code maxBackends} runs' backends. */
-    public static Behavior<EvaluatorMessage> create(Function<Attach, ScoringBackend> backends, Runnable onStop, int maxBackends) {
+    public static Behavior<Command> create(Function<Attach, ScoringBackend> backends, Runnable onStop, int maxBackends) {
         if (maxBackends < 1) {
             throw new IllegalArgumentException("an evaluator keeps at least one backend, got " + maxBackends);
         }
         return Behaviors.setup(ctx -> new EvaluatorActor(ctx, backends, onStop, maxBackends));
     }
 
-    private EvaluatorActor(ActorContext<EvaluatorMessage> ctx, Function<Attach, ScoringBackend> backends, Runnable onStop,
+    private EvaluatorActor(ActorContext<Command> ctx, Function<Attach, ScoringBackend> backends, Runnable onStop,
                            int maxBackends) {
         super(ctx);
         this.backends = backends;
@@ -114,9 +167,9 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
     }
 
     @Override
-    public Receive<EvaluatorMessage> createReceive() {
+    public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(EvaluatorMessage.class, this::onMessage)
+                .onMessage(Command.class, this::onMessage)
                 .onSignal(PostStop.class, signal -> {
                     runs.values().forEach(EvaluatorActor::close);
                     runs.clear();
@@ -126,14 +179,13 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
                 .build();
     }
 
-    private Behavior<EvaluatorMessage> onMessage(EvaluatorMessage m) {
-        switch (m.getKindCase()) {
-            case ATTACH -> attach(m.getAttach());
-            case WORK -> start(m.getWork());
-            case NEXT -> scoreNext(m.getNext());
-            case ABORT -> abort(m.getAbort());
-            case RELEASE -> release(m.getRelease());
-            case KIND_NOT_SET -> getContext().getLog().warn("ignoring an empty evaluator message");
+    private Behavior<Command> onMessage(Command c) {
+        switch (c) {
+            case Lease l -> attach(l.attach());
+            case Work w -> start(w.unit());
+            case ScoreNext n -> scoreNext(n);
+            case Abort a -> abort(a);
+            case Release r -> release(r);
         }
         return this;
     }
@@ -223,15 +275,15 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
                 .setRun(current == null ? "" : current.run).setEvaluator(self)).build());
     }
 
-    private void release(ReleaseRun r) {
-        if (pending != null && pending.getRun().equals(r.getRun())) {
+    private void release(Release r) {
+        if (pending != null && pending.getRun().equals(r.run())) {
             pending = null;
         }
-        Served s = runs.remove(r.getRun());
+        Served s = runs.remove(r.run());
         if (s != null) {
             close(s);
         }
-        if (current != null && current.run.equals(r.getRun())) {
+        if (current != null && current.run.equals(r.run())) {
             current = null; // its coordinator is gone: no EvaluatorLeft, and the unit's scores would be wasted
             unit = null;
             if (pending != null) {
@@ -259,7 +311,7 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
     }
 
     private void scoreNext(ScoreNext n) {
-        if (unit == null || n.getUnit() != unitSeq) {
+        if (unit == null || n.unit() != unitSeq) {
             return; // the unit was dropped (abort, run released)
         }
         BatchRef ref = unit.getBatches(next);
@@ -281,8 +333,8 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
         }
     }
 
-    private void abort(AbortCandidate a) {
-        if (unit != null && unit.getCandidate() == a.getCandidate() && a.getRun().equals(current.run)) {
+    private void abort(Abort a) {
+        if (unit != null && unit.getCandidate() == a.candidate() && a.run().equals(current.run)) {
             unitDone();
         }
     }
@@ -313,8 +365,8 @@ public final class EvaluatorActor extends AbstractBehavior<EvaluatorMessage> {
                 .setEvaluator(self).setCandidate(candidate).setMessage(msg)).build());
     }
 
-    private static EvaluatorMessage next(long candidate, long unit) {
-        return EvaluatorMessage.newBuilder().setNext(ScoreNext.newBuilder().setCandidate(candidate).setUnit(unit)).build();
+    private static Command next(long candidate, long unit) {
+        return new ScoreNext(candidate, unit);
     }
 
     private static void close(Served s) {

@@ -12,19 +12,24 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * Pekko serializer for the NPS protobuf messages: the bytes are the message itself and the
  * manifest its class name. Pekko's own protobuf serializer lives in pekko-remote, which a
  * single-node search does not need; this one keeps Java serialization out of the picture.
- * Only classes of {@value #PACKAGE} are ever loaded from a manifest.
+ * Only classes of {@value #PACKAGE} are ever loaded from a manifest. An evaluator's commands
+ * ({@link EvaluatorActor.Command}, records inside the JVM) travel as one {@code EvaluatorMessage}.
  */
 public final class ProtoSerializer extends SerializerWithStringManifest {
     /** Pekko reserves identifiers 0..40. */
     public static final int IDENTIFIER = 5_771_201;
     private static final String PACKAGE = "dev.nps.protocol.";
+    private static final String EVALUATOR_COMMAND = "nps.evaluator-command";
 
     /** Pekko settings that route every protobuf message through this serializer, with Java serialization off. */
     public static final String CONFIG = """
             pekko.actor {
               allow-java-serialization = off
               serializers.nps-proto = "dev.nps.evaluator.actor.ProtoSerializer"
-              serialization-bindings { "com.google.protobuf.GeneratedMessage" = nps-proto }
+              serialization-bindings {
+                "com.google.protobuf.GeneratedMessage" = nps-proto
+                "dev.nps.evaluator.actor.EvaluatorActor$Command" = nps-proto
+              }
             }
             """;
 
@@ -37,11 +42,14 @@ public final class ProtoSerializer extends SerializerWithStringManifest {
 
     @Override
     public String manifest(Object o) {
-        return o.getClass().getName();
+        return o instanceof EvaluatorActor.Command ? EVALUATOR_COMMAND : o.getClass().getName();
     }
 
     @Override
     public byte[] toBinary(Object o) {
+        if (o instanceof EvaluatorActor.Command c) {
+            return EvaluatorActor.toWire(c).toByteArray();
+        }
         if (o instanceof GeneratedMessage m) {
             return m.toByteArray();
         }
@@ -51,8 +59,11 @@ public final class ProtoSerializer extends SerializerWithStringManifest {
     @Override
     public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
         try {
+            if (manifest.equals(EVALUATOR_COMMAND)) {
+                return EvaluatorActor.fromWire(dev.nps.protocol.EvaluatorMessage.parseFrom(bytes));
+            }
             return parser(manifest).parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
+        } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
             throw new NotSerializableException("corrupt " + manifest + ": " + e.getMessage());
         }
     }

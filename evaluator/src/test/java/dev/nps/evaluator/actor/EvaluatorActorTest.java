@@ -52,9 +52,9 @@ class EvaluatorActorTest {
         fx.close();
     }
 
-    private static EvaluatorMessage attach(TestProbe<CoordinatorMessage> probe) {
+    private static EvaluatorActor.Command attach(TestProbe<CoordinatorMessage> probe) {
         String ref = ActorRefResolver.get(KIT.system()).toSerializationFormat(probe.getRef());
-        return EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(ref).setRun("run-1")).build();
+        return EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(ref).setRun("run-1")).build());
     }
 
     private static WorkUnit.Builder unit(long candidate, int tasks, int batches) {
@@ -71,14 +71,14 @@ class EvaluatorActorTest {
     @Test
     void scoresEachBatchOfAUnitThenAsksForMore() {
         TestProbe<CoordinatorMessage> probe = KIT.createTestProbe(CoordinatorMessage.class);
-        ActorRef<EvaluatorMessage> ev = KIT.spawn(EvaluatorActor.create(data));
+        ActorRef<EvaluatorActor.Command> ev = KIT.spawn(EvaluatorActor.create(data));
         ev.tell(attach(probe));
         CoordinatorMessage first = probe.receiveMessage();
         assertEquals("run-1", first.getRequest().getRun());
         String self = first.getRequest().getEvaluator();
 
         WorkUnit u = unit(42, 2, 3).build();
-        ev.tell(EvaluatorMessage.newBuilder().setWork(u).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(u).build()));
         try (ScoringSession direct = fx.scorer.load(new Materializer(data).materialize(spec))) {
             for (BatchRef ref : u.getBatchesList()) {
                 BatchScored s = probe.receiveMessage().getScored();
@@ -97,13 +97,13 @@ class EvaluatorActorTest {
     @Test
     void anAbortDropsTheRestOfTheUnit() {
         TestProbe<CoordinatorMessage> probe = KIT.createTestProbe(CoordinatorMessage.class);
-        ActorRef<EvaluatorMessage> ev = KIT.spawn(EvaluatorActor.create(data));
+        ActorRef<EvaluatorActor.Command> ev = KIT.spawn(EvaluatorActor.create(data));
         ev.tell(attach(probe));
         probe.receiveMessage();
         WorkUnit u = unit(7, 8, 6).build(); // all 48 batches: far more than fit before the abort lands
-        ev.tell(EvaluatorMessage.newBuilder().setWork(u).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(u).build()));
         assertEquals(7, probe.receiveMessage().getScored().getCandidate());
-        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7).setRun("run-1")).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7).setRun("run-1")).build()));
         int scored = 1;
         while (true) {
             CoordinatorMessage m = probe.receiveMessage(Duration.ofSeconds(10));
@@ -114,7 +114,7 @@ class EvaluatorActorTest {
         }
         assertTrue(scored < u.getBatchesCount(), "scored " + scored + " of " + u.getBatchesCount() + " despite the abort");
         // An abort for some other candidate changes nothing.
-        ev.tell(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(99).setRun("run-1")).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(99).setRun("run-1")).build()));
         probe.expectNoMessage(Duration.ofMillis(100));
         KIT.stop(ev);
     }
@@ -122,11 +122,11 @@ class EvaluatorActorTest {
     @Test
     void aBadSpecIsReportedNotThrown() {
         TestProbe<CoordinatorMessage> probe = KIT.createTestProbe(CoordinatorMessage.class);
-        ActorRef<EvaluatorMessage> ev = KIT.spawn(EvaluatorActor.create(data));
+        ActorRef<EvaluatorActor.Command> ev = KIT.spawn(EvaluatorActor.create(data));
         ev.tell(attach(probe));
         probe.receiveMessage();
         CandidateSpec bad = CandidateSpec.newBuilder().addTasks(TaskMask.newBuilder().setTask(0).addKept(1)).build();
-        ev.tell(EvaluatorMessage.newBuilder().setWork(unit(5, 1, 1).setSpec(bad)).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(unit(5, 1, 1).setSpec(bad)).build()));
         CoordinatorMessage m = probe.receiveMessage();
         assertEquals(5, m.getFailed().getCandidate());
         assertTrue(m.getFailed().getMessage().contains("kept counts"), m.getFailed().getMessage());
@@ -167,12 +167,12 @@ class EvaluatorActorTest {
         }
     }
 
-    private static EvaluatorMessage lease(TestProbe<CoordinatorMessage> coordinator, String run, TestProbe<SchedulerMessage> scheduler,
+    private static EvaluatorActor.Command lease(TestProbe<CoordinatorMessage> coordinator, String run, TestProbe<SchedulerMessage> scheduler,
                                           String... active) {
         ActorRefResolver r = ActorRefResolver.get(KIT.system());
-        return EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(r.toSerializationFormat(coordinator.getRef()))
+        return EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setAttach(Attach.newBuilder().setCoordinator(r.toSerializationFormat(coordinator.getRef()))
                 .setRun(run).setScheduler(r.toSerializationFormat(scheduler.getRef())).setSlot("slot-3")
-                .addAllActive(java.util.List.of(active))).build();
+                .addAllActive(java.util.List.of(active))).build());
     }
 
     private static WorkUnit unitFor(String run, long epoch, long candidate, int batches) {
@@ -184,14 +184,14 @@ class EvaluatorActorTest {
         TestProbe<CoordinatorMessage> a = KIT.createTestProbe(CoordinatorMessage.class);
         TestProbe<CoordinatorMessage> b = KIT.createTestProbe(CoordinatorMessage.class);
         TestProbe<SchedulerMessage> scheduler = KIT.createTestProbe(SchedulerMessage.class);
-        ActorRef<EvaluatorMessage> ev = KIT.spawn(EvaluatorActor.create(new Backends()));
+        ActorRef<EvaluatorActor.Command> ev = KIT.spawn(EvaluatorActor.create(new Backends()));
         ev.tell(lease(a, "A", scheduler, "A", "B"));
         var serving = scheduler.receiveMessage().getServing();
         assertEquals("A", serving.getRun());
         assertEquals("slot-3", serving.getSlot());
         WorkRequest first = a.receiveMessage().getRequest();
         assertEquals(1, first.getEpoch());
-        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("A", 1, 4, 6)).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(unitFor("A", 1, 4, 6)).build()));
         ev.tell(lease(b, "B", scheduler, "A", "B")); // mid-unit
         for (int i = 0; i < 6; i++) {
             assertEquals(4, a.receiveMessage().getScored().getCandidate(), "the unit is finished first");
@@ -201,11 +201,11 @@ class EvaluatorActorTest {
         assertEquals("B", scheduler.receiveMessage().getServing().getRun());
 
         // A unit A handed out before it saw EvaluatorLeft, and one of B for an older attachment: dropped.
-        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("A", 1, 5, 2)).build());
-        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("B", 1, 5, 2)).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(unitFor("A", 1, 5, 2)).build()));
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(unitFor("B", 1, 5, 2)).build()));
         a.expectNoMessage(Duration.ofMillis(100));
         b.expectNoMessage(Duration.ZERO);
-        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("B", 2, 5, 2)).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(unitFor("B", 2, 5, 2)).build()));
         assertEquals(5, b.receiveMessage().getScored().getCandidate());
         KIT.stop(ev);
     }
@@ -217,7 +217,7 @@ class EvaluatorActorTest {
         TestProbe<CoordinatorMessage> c = KIT.createTestProbe(CoordinatorMessage.class);
         TestProbe<SchedulerMessage> scheduler = KIT.createTestProbe(SchedulerMessage.class);
         Backends backends = new Backends();
-        ActorRef<EvaluatorMessage> ev = KIT.spawn(EvaluatorActor.create(backends, () -> { }, 2));
+        ActorRef<EvaluatorActor.Command> ev = KIT.spawn(EvaluatorActor.create(backends, () -> { }, 2));
         ev.tell(lease(a, "A", scheduler, "A", "B", "C"));
         assertEquals(1, a.receiveMessage().getRequest().getEpoch());
         ev.tell(lease(b, "B", scheduler, "A", "B", "C"));
@@ -234,9 +234,9 @@ class EvaluatorActorTest {
         assertEquals(java.util.List.of("B"), backends.closed);
 
         // C ends mid-unit: the unit is dropped at once (its coordinator is gone), nothing is said to it.
-        ev.tell(EvaluatorMessage.newBuilder().setWork(unitFor("C", 4, 9, 48)).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setWork(unitFor("C", 4, 9, 48)).build()));
         assertTrue(c.receiveMessage().hasScored());
-        ev.tell(EvaluatorMessage.newBuilder().setRelease(ReleaseRun.newBuilder().setRun("C")).build());
+        ev.tell(EvaluatorActor.fromWire(EvaluatorMessage.newBuilder().setRelease(ReleaseRun.newBuilder().setRun("C")).build()));
         int more = 0;
         while (true) {
             try {

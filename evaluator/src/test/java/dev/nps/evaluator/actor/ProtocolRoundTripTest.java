@@ -1,6 +1,7 @@
 package dev.nps.evaluator.actor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +15,6 @@ import dev.nps.protocol.CandidateSpec;
 import dev.nps.protocol.CoordinatorMessage;
 import dev.nps.protocol.EvaluatorFailed;
 import dev.nps.protocol.EvaluatorMessage;
-import dev.nps.protocol.ScoreNext;
 import dev.nps.protocol.TaskMask;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
@@ -55,7 +55,6 @@ class ProtocolRoundTripTest {
                         .setSpec(run)).build(),
                 EvaluatorMessage.newBuilder().setWork(WorkUnit.newBuilder().setCandidate(1L << 40).setSpec(spec).addBatches(ref)).build(),
                 EvaluatorMessage.newBuilder().setAbort(AbortCandidate.newBuilder().setCandidate(7)).build(),
-                EvaluatorMessage.newBuilder().setNext(ScoreNext.newBuilder().setCandidate(7)).build(),
                 CoordinatorMessage.newBuilder().setRequest(WorkRequest.newBuilder().setEvaluator("pekko://s/user/e#2").setRun("r")).build(),
                 CoordinatorMessage.newBuilder().setScored(BatchScored.newBuilder().setEvaluator("e").setCandidate(3)
                         .setBatch(ref).setCorrect(48).setCount(50)).build(),
@@ -84,6 +83,23 @@ class ProtocolRoundTripTest {
                         .setSlotNanos(5L << 40).setFairNanos(7)).addSlots(dev.nps.protocol.SlotLease.newBuilder().setSlot("slot-0")
                         .setLeased("r")).setMoves(9).build(),
                 spec);
+    }
+
+    @Test
+    void everyEvaluatorCommandTravelsAsItsWireMessage() throws Exception {
+        Serialization serialization = SerializationExtension.get(KIT.system().classicSystem());
+        for (GeneratedMessage m : samples()) {
+            if (!(m instanceof EvaluatorMessage wire)) {
+                continue;
+            }
+            EvaluatorActor.Command c = EvaluatorActor.fromWire(wire);
+            Serializer ser = serialization.findSerializerFor(c);
+            assertEquals(ProtoSerializer.IDENTIFIER, ser.identifier(), c.getClass().getName());
+            byte[] bytes = serialization.serialize(c).get();
+            assertArrayEquals(wire.toByteArray(), bytes, "a command is its wire message, byte for byte");
+            assertEquals(c, serialization.deserialize(bytes, ser.identifier(), Serializers.manifestFor(ser, c)).get());
+        }
+        assertThrows(IllegalArgumentException.class, () -> EvaluatorActor.fromWire(EvaluatorMessage.getDefaultInstance()));
     }
 
     @Test
