@@ -42,14 +42,13 @@ public final class CompressionWorkflow {
     private CompressionWorkflow() {
     }
 
-    public static RunResult compress(Experiment ex, SearchConfig config, ValueEncoding encoding, OutputDirectory out,
-                                     Progress progress, SearchListener listener) {
-        return compress(ex, config, encoding, out, progress, listener, dev.nps.coordinator.SearchRunner.EMBEDDED);
-    }
-
-    /** As above, with searches run by {@code runner} (e.g. on a cluster). */
-    public static RunResult compress(Experiment ex, SearchConfig config, ValueEncoding encoding, OutputDirectory out,
-                                     Progress progress, SearchListener listener, dev.nps.coordinator.SearchRunner runner) {
+    /** {@code nps compress}: the base plus each task's NPS-pruned task vector in the sparse format, each rebuilt model scored. */
+    public static RunResult compress(WorkflowContext context, SearchConfig config, ValueEncoding encoding) {
+        Experiment ex = context.experiment();
+        OutputDirectory out = context.out();
+        Progress progress = context.progress();
+        SearchListener listener = context.listener();
+        dev.nps.coordinator.SearchRunner runner = context.searches();
         long t0 = System.nanoTime();
         SafetensorsWriter.write(out.resolve("base.safetensors"), ex.base(), Map.of("nps.role", "base"));
         String baseSha256 = dev.nps.storage.Sha256.ofFile(out.resolve("base.safetensors"), "file");

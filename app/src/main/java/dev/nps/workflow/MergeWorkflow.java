@@ -134,7 +134,10 @@ public final class MergeWorkflow {
         return new Tuned(chosen.params(), chosen.lambda(), theta, chosen.calibrationMean(), grid);
     }
 
-    public static RunResult run(Experiment ex, Request req, OutputDirectory out, Progress progress) {
+    public static RunResult run(WorkflowContext context, Request req) {
+        Experiment ex = context.experiment();
+        OutputDirectory out = context.out();
+        Progress progress = context.progress();
         long t0 = System.nanoTime();
         Tuned chosen = tune(ex, req, progress);
         ArrayNode grid = chosen.grid();

@@ -40,14 +40,12 @@ public final class NpsWorkflow {
     }
 
     /** {@code nps prune}: searches subspace weights for one task; compares with plain magnitude top-k. */
-    public static RunResult prune(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
-                                  Progress progress, SearchListener listener) {
-        return prune(ex, taskName, config, out, progress, listener, SearchRunner.EMBEDDED);
-    }
-
-    /** As above, with searches run by {@code runner} (e.g. on a cluster). */
-    public static RunResult prune(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
-                                  Progress progress, SearchListener listener, SearchRunner runner) {
+    public static RunResult prune(WorkflowContext context, String taskName, SearchConfig config) {
+        Experiment ex = context.experiment();
+        OutputDirectory out = context.out();
+        Progress progress = context.progress();
+        SearchRunner runner = context.searches();
+        SearchListener listener = context.listener();
         long t0 = System.nanoTime();
         int t = ex.spec().taskIndex(taskName);
         SearchSetup setup = SearchSetup.of(ex, SearchKind.PRUNE, List.of(t));
@@ -90,26 +88,30 @@ public final class NpsWorkflow {
         }
     }
 
+    /** What {@code merge --method nps} compares its merge with, in result.json. */
+    public enum Comparison {
+        /** The same lambda search over plain magnitude top-k masks (every subspace weight 1). */
+        CONTROL,
+        /** TA, TIES, DARE-TA, Consensus and Average on the same spec, each tuned on calibration data as {@code merge --method M} does. */
+        BASELINES
+    }
+
     /**
      * {@code nps merge --method nps}: each task vector is NPS-pruned on its own calibration data,
      * then one lambda per task is searched on the mean calibration accuracy over all tasks. The
      * control runs the same lambda search over plain magnitude top-k masks. With several keeps
      * (auto) the whole pipeline runs at each and the best mean calibration accuracy wins (ties: the
      * smaller keep); result.json then holds the test accuracy against keep of NPS, its control,
-     * TIES and DARE ({@code keepCurve}).
+     * TIES and DARE ({@code keepCurve}). Searches go through the context's runner.
      */
-    public static RunResult merge(Experiment ex, SearchConfig config, List<Double> keeps, boolean control,
-                                  OutputDirectory out, Progress progress, SearchListener listener) {
-        return merge(ex, config, keeps, control, false, out, progress, listener, SearchRunner.EMBEDDED);
-    }
-
-    /**
-     * As above, with searches run by {@code runner} (e.g. on a cluster); with {@code baselines}, result.json also holds TA, TIES, DARE-TA, Consensus and
-     * Average on the same spec, each tuned on calibration data as {@code nps merge --method M} does.
-     */
-    public static RunResult merge(Experiment ex, SearchConfig config, List<Double> keeps, boolean control,
-                                  boolean baselines, OutputDirectory out, Progress progress, SearchListener listener,
-                                  SearchRunner runner) {
+    public static RunResult merge(WorkflowContext context, SearchConfig config, List<Double> keeps, java.util.Set<Comparison> comparisons) {
+        Experiment ex = context.experiment();
+        OutputDirectory out = context.out();
+        Progress progress = context.progress();
+        SearchRunner runner = context.searches();
+        SearchListener listener = context.listener();
+        boolean control = comparisons.contains(Comparison.CONTROL);
+        boolean baselines = comparisons.contains(Comparison.BASELINES);
         long t0 = System.nanoTime();
         if (keeps.isEmpty()) {
             throw new IllegalArgumentException("at least one keep rate is needed");
@@ -274,9 +276,12 @@ public final class NpsWorkflow {
      * TIES over magnitude top-k masks with sign election, the lambdas replacing its disjoint mean.
      * Several keeps (TIES auto): the best mean calibration accuracy wins, ties to the smaller keep.
      */
-    public static RunResult perTaskLambda(Experiment ex, MergeWorkflow.Method method, SearchConfig config,
-                                          List<Double> keeps, OutputDirectory out, Progress progress,
-                                          SearchListener listener, SearchRunner runner) {
+    public static RunResult perTaskLambda(WorkflowContext context, MergeWorkflow.Method method, SearchConfig config, List<Double> keeps) {
+        Experiment ex = context.experiment();
+        OutputDirectory out = context.out();
+        Progress progress = context.progress();
+        SearchRunner runner = context.searches();
+        SearchListener listener = context.listener();
         long t0 = System.nanoTime();
         List<Fused> runs = new ArrayList<>();
         switch (method) {
@@ -315,8 +320,12 @@ public final class NpsWorkflow {
      * others, their average and the H-score (harmonic mean) on the test splits, beside the
      * control (magnitude top-k, lambda searched the same way), the fine-tuned model and the base.
      */
-    public static RunResult transfer(Experiment ex, String taskName, SearchConfig config, OutputDirectory out,
-                                     Progress progress, SearchListener listener, SearchRunner runner) {
+    public static RunResult transfer(WorkflowContext context, String taskName, SearchConfig config) {
+        Experiment ex = context.experiment();
+        OutputDirectory out = context.out();
+        Progress progress = context.progress();
+        SearchRunner runner = context.searches();
+        SearchListener listener = context.listener();
         long t0 = System.nanoTime();
         int target = ex.spec().taskIndex(taskName);
         int tasks = ex.taskCount();

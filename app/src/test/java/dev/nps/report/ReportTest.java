@@ -16,6 +16,7 @@ import dev.nps.result.RunResult;
 import dev.nps.kernels.subspace.SubspacePartition;
 import dev.nps.experiment.Experiment;
 import dev.nps.workflow.NpsWorkflow;
+import dev.nps.workflow.WorkflowContext;
 import dev.nps.experiment.Progress;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -100,7 +101,7 @@ class ReportTest {
     @Test
     void pruneSearchOnDigitsGetsFitnessAndSubspaceWeightPlots() throws Exception {
         OutputDirectory out = OutputDirectory.prepare(tmp.resolve("prune"), java.util.List.of());
-        RunResult result = NpsWorkflow.prune(ex, "rot90", config(4), out, Progress.NONE, SearchListener.NONE);
+        RunResult result = NpsWorkflow.prune(WorkflowContext.embedded(ex, out), "rot90", config(4));
         assertResultJsonLastAndNoTempFile(out.path());
         JsonNode json = new ObjectMapper().readTree(out.resolve("result.json").toFile());
         assertEquals(new ObjectMapper().readTree(result.toBytes()), json);
@@ -143,7 +144,7 @@ class ReportTest {
     @Test
     void npsMergeGetsOnePlotPairPerPruneSearchAndTheTaskLambdas() throws Exception {
         OutputDirectory out = OutputDirectory.prepare(tmp.resolve("merge"), java.util.List.of());
-        NpsWorkflow.merge(ex, config(2), java.util.List.of(config(2).keep()), false, out, Progress.NONE, SearchListener.NONE);
+        NpsWorkflow.merge(WorkflowContext.embedded(ex, out), config(2), java.util.List.of(config(2).keep()), java.util.Set.of());
         assertResultJsonLastAndNoTempFile(out.path());
         JsonNode json = new ObjectMapper().readTree(out.resolve("result.json").toFile());
         int tasks = ex.taskCount();

@@ -7,6 +7,7 @@ import dev.nps.result.OutputDirectory;
 import dev.nps.result.RunResult;
 import dev.nps.spec.ExperimentSpec;
 import dev.nps.experiment.Experiment;
+import dev.nps.workflow.WorkflowContext;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -19,14 +20,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * workflow call and their summary.
  */
 final class CommandRun {
-    /** What a workflow is given. {@code listener} and {@code runner} are null for a command without a search. */
-    record Context(ExperimentSpec spec, Experiment experiment, OutputDirectory out, ProgressBars progress,
-                   SearchListener listener, SearchRunner runner) {
-    }
-
     @FunctionalInterface
     interface Workflow {
-        RunResult run(Context c);
+        RunResult run(WorkflowContext c);
     }
 
     private CommandRun() {
@@ -46,7 +42,7 @@ final class CommandRun {
         try (SearchBackend backend = SearchBackend.open(search, runtime, plan); Experiment ex = runtime.loadExperiment(spec, plan)) {
             SearchListener listener = search.listener(runtime.quiet, progress);
             SearchRunner runner = backend.durableRunner(dir, RunIdentity.of(command, spec, runtime.spec), runtime.quiet);
-            RunResult r = workflow.run(new Context(spec, ex, dir, progress, listener, runner));
+            RunResult r = workflow.run(new WorkflowContext(ex, dir, progress, listener, runner));
             backend.succeeded();
             print(summary.apply(r), dir);
         } finally {
@@ -61,7 +57,7 @@ final class CommandRun {
         OutputDirectory dir = OutputDirectory.prepare(out, spec.inputs());
         ProgressBars progress = runtime.progress();
         try (Experiment ex = runtime.loadExperiment(spec)) {
-            RunResult r = workflow.run(new Context(spec, ex, dir, progress, null, null));
+            RunResult r = workflow.run(new WorkflowContext(ex, dir, progress, SearchListener.NONE, SearchRunner.EMBEDDED));
             print(summary.apply(r), dir);
         } finally {
             progress.done();

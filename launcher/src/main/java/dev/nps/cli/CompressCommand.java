@@ -44,7 +44,7 @@ final class CompressCommand implements Callable<Integer> {
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keep, plan);
         return CommandRun.search(command, runtime, search, plan, out, spec -> { },
-                c -> CompressionWorkflow.compress(c.experiment(), config, enc, c.out(), c.progress(), c.listener(), c.runner()),
+                c -> CompressionWorkflow.compress(c, config, enc),
                 r -> String.format(Locale.ROOT, "compressed %d tasks at keep %s (%s): mean normalized accuracy %.4f",
                         r.root().get("tasks").size(), keep, enc, r.root().get("meanNormalizedAccuracy").asDouble()));
     }

@@ -32,8 +32,8 @@ final class EvalCommand implements Callable<Integer> {
         double[] means = new double[2]; // fine-tuned, base: as printed before the summary moved to CommandRun
         return CommandRun.plain(runtime, out, c -> {
             Experiment ex = c.experiment();
-            ExperimentSpec spec = c.spec();
-            ProgressBars progress = c.progress();
+            ExperimentSpec spec = ex.spec();
+            dev.nps.experiment.Progress progress = c.progress();
             List<Score> finetuned = Evaluations.finetunedScores(ex, Split.TEST, progress);
             List<Score> base = Evaluations.scoreModel(ex, ex.base(), Split.TEST, "base model", progress);
             RunResult result = new RunResult("eval", spec.file().toString(), "finetuned", null, null)

@@ -85,7 +85,7 @@ final class MergeCommand implements Callable<Integer> {
         if (m != Method.TIES && m != Method.DARE && req.keep().isPresent()) {
             throw new IllegalArgumentException("--keep applies to ties and dare only");
         }
-        return CommandRun.plain(runtime, out, c -> MergeWorkflow.run(c.experiment(), req, c.out(), c.progress()), r -> {
+        return CommandRun.plain(runtime, out, c -> MergeWorkflow.run(c, req), r -> {
             var root = r.root();
             return String.format(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambda %s%s",
                     root.get("method").asText(), root.get("meanAccuracy").asDouble(),
@@ -106,8 +106,7 @@ final class MergeCommand implements Callable<Integer> {
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keeps.getFirst(), plan).withSignElection(signElection);
         return CommandRun.search(command, runtime, search, plan, out, spec -> { },
-                c -> NpsWorkflow.merge(c.experiment(), config, keeps, !noControl, !noBaselines, c.out(), c.progress(), c.listener(),
-                        c.runner()),
+                c -> NpsWorkflow.merge(c, config, keeps, comparisons()),
                 r -> {
                     var root = r.root();
                     String best = "";
@@ -142,11 +141,22 @@ final class MergeCommand implements Callable<Integer> {
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keeps.getFirst(), plan);
         return CommandRun.search(command, runtime, search, plan, out, spec -> { },
-                c -> NpsWorkflow.perTaskLambda(c.experiment(), m, config, keeps, c.out(), c.progress(), c.listener(), c.runner()),
+                c -> NpsWorkflow.perTaskLambda(c, m, config, keeps),
                 r -> String.format(Locale.ROOT, "%s: mean test accuracy %.4f (normalized %.4f), lambdas %s%s",
                         r.root().get("method").asText(), r.root().get("meanAccuracy").asDouble(),
                         r.root().get("meanNormalizedAccuracy").asDouble(), r.root().get("lambdas"),
                         r.root().get("keep").isNull() ? "" : ", keep " + r.root().get("keep")));
+    }
+
+    private java.util.Set<NpsWorkflow.Comparison> comparisons() {
+        java.util.Set<NpsWorkflow.Comparison> c = java.util.EnumSet.noneOf(NpsWorkflow.Comparison.class);
+        if (!noControl) {
+            c.add(NpsWorkflow.Comparison.CONTROL);
+        }
+        if (!noBaselines) {
+            c.add(NpsWorkflow.Comparison.BASELINES);
+        }
+        return c;
     }
 
     /** The given keep, or the auto set. */

@@ -37,7 +37,7 @@ final class PruneCommand implements Callable<Integer> {
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keep, plan);
         return CommandRun.search(command, runtime, search, plan, out, spec -> spec.task(task),
-                c -> NpsWorkflow.prune(c.experiment(), task, config, c.out(), c.progress(), c.listener(), c.runner()),
+                c -> NpsWorkflow.prune(c, task, config),
                 r -> String.format(Locale.ROOT, "prune %s keep %s: test accuracy %.4f (normalized %.4f); magnitude top-k %.4f",
                         task, keep, r.root().get("meanAccuracy").asDouble(), r.root().get("meanNormalizedAccuracy").asDouble(),
                         r.root().get("control").get("accuracy").asDouble()));

@@ -39,7 +39,7 @@ final class TransferCommand implements Callable<Integer> {
         ScoringPlan plan = search.plan(runtime);
         var config = search.config(keep, plan);
         return CommandRun.search(command, runtime, search, plan, out, spec -> spec.task(task),
-                c -> NpsWorkflow.transfer(c.experiment(), task, config, c.out(), c.progress(), c.listener(), c.runner()),
+                c -> NpsWorkflow.transfer(c, task, config),
                 r -> {
                     var tr = r.root().get("transfer");
                     var nps = tr.get("nps");
