@@ -81,8 +81,11 @@ class ServedRunFailoverTest {
             assertTrue(client.awaitUp(java.time.Duration.ofSeconds(30)));
             List<String> served = new ArrayList<>(merge);
             served.addAll(List.of("--spec", "digits/spec.conf", "--out", "out/r1"));
-            RunReport submitted = RunControlCommands.call("127.0.0.1:" + seedPort, "r1",
-                    RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(served)));
+            // Submitted through the joined client: a client of its own (RunControlCommands.call) joins and leaves in
+            // seconds, while the run goes on.
+            RunReport submitted = dev.nps.cluster.ServedRuns.ask(client.system(), "r1",
+                    RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(served)), java.time.Duration.ofSeconds(30))
+                    .toCompletableFuture().get(40, java.util.concurrent.TimeUnit.SECONDS);
             assertTrue(submitted.getRefusal().isEmpty(), submitted.getRefusal());
             RunReport mid = poll(client, nodes, r -> r.getGenerationsKept() >= 30 || RunControlCommands.ended(r));
             assertEquals(RunStatus.RUN_RUNNING, mid.getStatus(), "the run ended before it could be killed: " + mid);
