@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {InspectCommand.class, EvalCommand.class, MergeCommand.class, PruneCommand.class, TransferCommand.class,
                 CompressCommand.class, DecompressCommand.class, ServeCommand.class, RunControlCommands.Submit.class,
                 RunControlCommands.Status.class, RunControlCommands.Cancel.class, RunControlCommands.Results.class, RunControlCommands.Watch.class,
+                RunControlCommands.Upload.class,
                 TenantCommand.class})
 public final class Main {
 

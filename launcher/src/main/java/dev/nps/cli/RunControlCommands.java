@@ -86,6 +86,10 @@ final class RunControlCommands {
         @Option(names = "--max-slots", paramLabel = "N", description = "with --cluster: cap on the run's slots (0: none)")
         Integer maxSlotsOption;
 
+        @Option(names = "--upload", paramLabel = "DIR", description = "with --server: first upload this folder (the spec and its files)"
+                + " to the folder of its name in your area, e.g. --upload examples/digits ... --spec digits/spec.conf")
+        Path upload;
+
         @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "the command line, e.g. merge --method nps --spec s.conf --out o"
                 + " (with --server: no --out; --spec relative to your area)")
         List<String> command = new ArrayList<>();
@@ -97,8 +101,17 @@ final class RunControlCommands {
                     throw new IllegalArgumentException("--run, --weight and --max-slots apply to --cluster only: the server chooses the"
                             + " id, and the weight and slot cap are your tenant's");
                 }
-                System.out.println(target.client().submit(command).get("id").asText());
+                dev.nps.service.ServiceClient client = target.client();
+                if (upload != null) {
+                    Path name = upload.toAbsolutePath().normalize().getFileName();
+                    List<String> sent = client.upload(upload, name == null ? "" : name.toString());
+                    System.err.printf("nps: uploaded %d files of %s to %s/ of your area%n", sent.size(), upload, name);
+                }
+                System.out.println(client.submit(command).get("id").asText());
                 return 0;
+            }
+            if (upload != null) {
+                throw new IllegalArgumentException("--upload applies to --server only (with --cluster the spec is on the nodes' storage)");
             }
             String cluster = target.cluster();
             if (run == null) {
@@ -283,6 +296,31 @@ final class RunControlCommands {
             }
             List<Path> files = target.client().download(run, out);
             System.out.printf("nps: %d files of run %s in %s, each matching its SHA-256%n", files.size(), run, out);
+            return 0;
+        }
+    }
+
+    @Command(name = "upload", mixinStandardHelpOptions = true,
+            description = "Upload a folder (a spec and its checkpoints and data) into your area of the HTTP service, each file"
+                    + " written whole or not at all and checked against its SHA-256; then submit with --spec REMOTE_DIR/spec.conf.")
+    static final class Upload implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        Target target;
+
+        @Parameters(index = "0", paramLabel = "LOCAL_DIR", description = "the folder to upload (hidden files skipped)")
+        Path local;
+
+        @Parameters(index = "1", paramLabel = "REMOTE_DIR", description = "where in your area, e.g. digits")
+        String remote;
+
+        @Override
+        public Integer call() {
+            if (target.server() == null) {
+                throw new IllegalArgumentException("upload needs --server URL --token-file FILE");
+            }
+            List<String> sent = target.client().upload(local, remote);
+            System.out.printf("nps: uploaded %d files of %s to %s/ of your area, each matching its SHA-256%n", sent.size(), local,
+                    remote.replaceAll("/+$", ""));
             return 0;
         }
     }

@@ -57,7 +57,7 @@ class ApiDocsTest extends JUnit5RouteTest {
     }
 
     private int status(String method, String template) {
-        String uri = template.replace("{id}", "r1").replace("{name}", "model.onnx");
+        String uri = template.replace("{id}", "r1").replace("{name}", "model.onnx").replace("{path}", "digits/spec.conf");
         return testRoute(route).run(HttpRequest.create(uri).withMethod(HttpMethods.lookup(method).orElseThrow()))
                 .response().status().intValue();
     }
@@ -74,7 +74,7 @@ class ApiDocsTest extends JUnit5RouteTest {
                 }
             }
         }
-        for (String path : List.of("/v1", "/v1/tenants", "/v1/runs/r1/other", "/v1/runs/r1/artifacts", "/v2/runs")) {
+        for (String path : List.of("/v1", "/v1/tenants", "/v1/runs/r1/other", "/v1/runs/r1/artifacts", "/v1/filesx", "/v2/runs")) {
             assertNotEquals(401, status("GET", path), path + " is routed but not documented");
         }
     }

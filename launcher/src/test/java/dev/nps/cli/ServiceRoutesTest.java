@@ -132,6 +132,36 @@ class ServiceRoutesTest extends JUnit5RouteTest {
         throw new AssertionError("run " + id + " did not get there in 180 s: " + last);
     }
 
+    /**
+     * report.html as a browser would take it, without one: it parses, every image is a PNG that
+     * decodes, and every link or source is inside the page (a data: URI or a #fragment that names
+     * an element of it), so the file works on its own, offline.
+     */
+    private static void smokeTestReport(String html) throws Exception {
+        org.jsoup.nodes.Document doc = org.jsoup.Jsoup.parse(html);
+        assertFalse(doc.title().isBlank(), "report.html has no title");
+        assertFalse(doc.body().text().isBlank(), "report.html has no text");
+        org.jsoup.select.Elements images = doc.select("img");
+        assertFalse(images.isEmpty(), "report.html has no chart");
+        for (org.jsoup.nodes.Element img : images) {
+            String src = img.attr("src");
+            assertTrue(src.startsWith("data:image/png;base64,"), "an image not embedded as a PNG: " + src.substring(0, Math.min(60,
+                    src.length())));
+            byte[] png = java.util.Base64.getDecoder().decode(src.substring("data:image/png;base64,".length()));
+            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+            assertTrue(image != null && image.getWidth() > 0 && image.getHeight() > 0, "an image that does not decode: " + img.attr("alt"));
+            assertFalse(img.attr("alt").isBlank(), "an image without alt text");
+        }
+        for (org.jsoup.nodes.Element e : doc.select("[href], [src]")) {
+            String ref = e.hasAttr("href") ? e.attr("href") : e.attr("src");
+            if (ref.startsWith("#")) {
+                assertTrue(doc.getElementById(ref.substring(1)) != null, "the link " + ref + " names no element of the page");
+            } else {
+                assertTrue(ref.startsWith("data:"), "a reference out of the page: " + ref);
+            }
+        }
+    }
+
     @Test
     void everyRequestNeedsAValidUnrevokedToken() throws Exception {
         assertEquals("no token: send Authorization: Bearer TOKEN", error(call(HttpRequest.GET("/v1/runs"), null).assertStatusCode(401)));
@@ -158,8 +188,8 @@ class ServiceRoutesTest extends JUnit5RouteTest {
         JsonNode result = JSON.readTree(call(HttpRequest.GET("/v1/runs/" + id + "/result"), alice).assertStatusCode(200)
                 .assertContentType(ContentTypes.APPLICATION_JSON).entityString());
         assertEquals(JSON.readTree(out.resolve("result.json").toFile()), result);
-        assertTrue(call(HttpRequest.GET("/v1/runs/" + id + "/report"), alice).assertStatusCode(200).entityString()
-                .contains("<html"));
+        smokeTestReport(call(HttpRequest.GET("/v1/runs/" + id + "/report"), alice).assertStatusCode(200)
+                .assertContentType(ContentTypes.TEXT_HTML_UTF8).entityString());
         TestRouteResult model = call(HttpRequest.GET("/v1/runs/" + id + "/artifacts/model.safetensors"), alice).assertStatusCode(200);
         byte[] bytes = model.entityBytes().toArray();
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));

@@ -11,6 +11,7 @@ import javax.net.ssl.SSLContext;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.stream.Materializer;
 
 /** Starts the HTTP API on a serving node ({@code nps.node.service}), beside its run coordinators. */
@@ -24,10 +25,11 @@ public final class HttpService {
     public static ServerBinding start(ClusterNode node, JournalStore journal, ServiceSettings settings, ServiceApi.CommandCheck check) {
         TenantStore store = TenantStore.open(journal);
         ServiceApi api = new ServiceApi(node.settings().storageRoot(), store, (run, c) -> ServedRuns.ask(node.system(), run, c, ASK),
-                check, settings.maxBodyBytes(), Materializer.matFromSystem(node.system()));
+                check, settings.maxBodyBytes(), settings.limits(), Materializer.matFromSystem(node.system()));
         ServerBinding binding;
         try {
-            var server = Http.get(node.system()).newServerAt(settings.host(), settings.port());
+            var server = Http.get(node.system()).newServerAt(settings.host(), settings.port())
+                    .withSettings(serverSettings(node.system().settings().config(), settings.limits()));
             if (settings.tls().isPresent()) {
                 server = server.enableHttps(ConnectionContext.httpsServer(sslContext(settings.tls().get())));
             }
@@ -51,6 +53,18 @@ public final class HttpService {
                 binding.localAddress().getPort(), journal.describe());
         System.out.flush();
         return binding;
+    }
+
+    /**
+     * pekko-http's connection limits: a connection is a stream, not a thread, so a slow client
+     * (headers a byte at a time) holds only its connection, dropped once silent for idle-timeout;
+     * max-connections caps how many such a flood can hold.
+     */
+    public static ServerSettings serverSettings(com.typesafe.config.Config config, ServiceSettings.Limits limits) {
+        return ServerSettings.create(com.typesafe.config.ConfigFactory.parseString(
+                "pekko.http.server { idle-timeout = %d ms, request-timeout = %d ms, max-connections = %d }".formatted(
+                        limits.idleTimeout().toMillis(), limits.requestTimeout().toMillis(), limits.maxConnections()))
+                .withFallback(config));
     }
 
     /** TLS 1.3 (and 1.2) with the key store's key; one line if the store cannot be read. */

@@ -82,7 +82,8 @@ public final class ServiceApi extends AllDirectives {
     /** Every route served, as "METHOD path": the OpenAPI file lists exactly these (ApiDocsTest). */
     public static final List<String> ENDPOINTS = List.of("POST /v1/runs", "GET /v1/runs", "GET /v1/runs/{id}",
             "POST /v1/runs/{id}/cancel", "GET /v1/runs/{id}/result", "GET /v1/runs/{id}/report",
-            "GET /v1/runs/{id}/artifacts/{name}", "GET /v1/runs/{id}/events");
+            "GET /v1/runs/{id}/artifacts/{name}", "GET /v1/runs/{id}/events", "GET /v1/files", "PUT /v1/files/{path}",
+            "DELETE /v1/files/{path}");
 
     static final Set<String> COMMANDS = Set.of("merge", "prune", "transfer", "compress");
     private static final Set<String> STATES = Set.of("running", "succeeded", "cancelled", "failed");
@@ -100,10 +101,17 @@ public final class ServiceApi extends AllDirectives {
     static final class ApiException extends RuntimeException {
         private static final long serialVersionUID = 1L;
         final StatusCode status;
+        /** Seconds after which the same request may pass (Retry-After), or 0. */
+        final int retryAfter;
 
         ApiException(StatusCode status, String message) {
+            this(status, message, 0);
+        }
+
+        ApiException(StatusCode status, String message, int retryAfter) {
             super(message, null, false, false);
             this.status = status;
+            this.retryAfter = retryAfter;
         }
     }
 
@@ -112,11 +120,19 @@ public final class ServiceApi extends AllDirectives {
     private final Runs runs;
     private final CommandCheck check;
     private final long maxBodyBytes;
+    private final ServiceSettings.Limits limits;
+    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Materializer materializer;
     private final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, ReentrantLock> submitLocks = new ConcurrentHashMap<>();
 
     public ServiceApi(Path storageRoot, TenantStore store, Runs runs, CommandCheck check, long maxBodyBytes, Materializer materializer) {
+        this(storageRoot, store, runs, check, maxBodyBytes, ServiceSettings.Limits.DEFAULT, materializer);
+    }
+
+    public ServiceApi(Path storageRoot, TenantStore store, Runs runs, CommandCheck check, long maxBodyBytes,
+            ServiceSettings.Limits limits, Materializer materializer) {
+        this.limits = limits;
         this.root = storageRoot.toAbsolutePath().normalize();
         this.store = store;
         this.runs = runs;
@@ -131,7 +147,21 @@ public final class ServiceApi extends AllDirectives {
     }
 
     public Route route() {
-        return pathPrefix("v1", () -> optionalHeaderValueByName("Authorization", auth -> pathPrefix("runs", () -> concat(
+        return pathPrefix("v1", () -> optionalHeaderValueByName("Authorization", auth -> concat(
+                pathPrefix("files", () -> filesRoute(auth)), pathPrefix("runs", () -> runsRoute(auth)))));
+    }
+
+    private Route filesRoute(Optional<String> auth) {
+        return concat(
+                pathEnd(() -> get(() -> answer(() -> files(tenant(auth))))),
+                // An upload may take longer than request-timeout; a stalled one is cut by idle-timeout.
+                path(PathMatchers.remaining(), rel -> concat(
+                        put(() -> withoutRequestTimeout(() -> extractRequestEntity(e -> answer(() -> upload(tenant(auth), decoded(rel), e))))),
+                        delete(() -> answer(() -> deleteFile(tenant(auth), decoded(rel)))))));
+    }
+
+    private Route runsRoute(Optional<String> auth) {
+        return concat(
                 pathEnd(() -> concat(
                         post(() -> extractRequestEntity(entity -> answer(() -> submit(tenant(auth), entity)))),
                         get(() -> parameterMap(query -> answer(() -> list(tenant(auth), query)))))),
@@ -141,8 +171,17 @@ public final class ServiceApi extends AllDirectives {
                         path("result", () -> get(() -> answer(() -> file(tenant(auth), id, "result.json", ContentTypes.APPLICATION_JSON)))),
                         path("report", () -> get(() -> answer(() -> file(tenant(auth), id, "report.html", ContentTypes.TEXT_HTML_UTF8)))),
                         path("events", () -> get(() -> answer(() -> events(tenant(auth), id)))),
-                        path(PathMatchers.segment("artifacts").slash(PathMatchers.segment()),
-                                name -> get(() -> answer(() -> artifact(tenant(auth), id, name))))))))));
+                        pathPrefix("artifacts", () -> path(PathMatchers.remaining(),
+                                name -> get(() -> answer(() -> artifact(tenant(auth), id, decoded(name)))))))));
+    }
+
+    /** The rest of the path with its %-escapes decoded ("..%2Fx" is "../x", refused as such). */
+    private static String decoded(String remaining) {
+        try {
+            return java.net.URLDecoder.decode(remaining.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return remaining; // a broken escape: refused by the name rules
+        }
     }
 
     /** Runs the handler on a virtual thread; an {@link ApiException} becomes its status with {"error": "..."}. */
@@ -152,6 +191,7 @@ public final class ServiceApi extends AllDirectives {
                 return handler.get();
             } catch (ApiException e) {
                 HttpResponse r = error(e.status, e.getMessage());
+                r = e.retryAfter > 0 ? r.addHeader(RawHeader.create("Retry-After", String.valueOf(e.retryAfter))) : r;
                 return e.status == StatusCodes.UNAUTHORIZED ? r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer")) : r;
             } catch (RuntimeException e) {
                 return error(StatusCodes.INTERNAL_SERVER_ERROR, String.valueOf(e.getMessage()));
@@ -188,12 +228,64 @@ public final class ServiceApi extends AllDirectives {
         if (!h.regionMatches(true, 0, "Bearer ", 0, 7) || h.substring(7).isBlank()) {
             throw new ApiException(StatusCodes.UNAUTHORIZED, "the Authorization header must be Bearer TOKEN");
         }
-        Tenant t = store.byToken(h.substring(7).strip())
-                .orElseThrow(() -> new ApiException(StatusCodes.UNAUTHORIZED, "unknown token"));
-        if (t.revoked()) {
-            throw new ApiException(StatusCodes.UNAUTHORIZED, "token revoked");
+        String token = h.substring(7).strip();
+        String sha = Tokens.sha256(token);
+        long now = System.nanoTime();
+        Known k = known.get(sha);
+        Tenant t;
+        if (k != null && now - k.sinceNanos() < KNOWN_FOR.toNanos()) {
+            t = k.tenant();
+        } else {
+            t = store.byToken(token).orElseThrow(() -> new ApiException(StatusCodes.UNAUTHORIZED, "unknown token"));
+            if (t.revoked()) {
+                known.remove(sha);
+                throw new ApiException(StatusCodes.UNAUTHORIZED, "token revoked");
+            }
+            known.put(sha, new Known(t, now));
         }
+        admit(t.name());
         return t;
+    }
+
+    /** A valid token's tenant as the journal had it: a flood of requests costs no query each, and a revocation holds within a second. */
+    private record Known(Tenant tenant, long sinceNanos) {
+    }
+
+    private static final Duration KNOWN_FOR = Duration.ofSeconds(1);
+    private final Map<String, Known> known = new ConcurrentHashMap<>();
+
+    /** A token bucket per tenant: tenant-requests-per-second, with a second's worth of burst. */
+    private static final class Bucket {
+        double tokens;
+        long lastNanos;
+    }
+
+    /** Refuses (429) a tenant's request over tenant-requests-per-second; cheap, so a flood is turned away before it costs. */
+    private void admit(String tenant) {
+        double rate = limits.tenantRequestsPerSecond();
+        if (rate <= 0) {
+            return;
+        }
+        Bucket b = buckets.computeIfAbsent(tenant, n -> {
+            Bucket f = new Bucket();
+            f.tokens = Math.max(1, rate);
+            f.lastNanos = System.nanoTime();
+            return f;
+        });
+        synchronized (b) {
+            long now = System.nanoTime();
+            b.tokens = Math.min(Math.max(1, rate), b.tokens + (now - b.lastNanos) * rate / 1e9);
+            b.lastNanos = now;
+            if (b.tokens < 1) {
+                throw new ApiException(StatusCodes.TOO_MANY_REQUESTS, "limit tenant-requests-per-second exceeded: at most " + fmt(rate)
+                        + " requests a second per tenant", 1);
+            }
+            b.tokens -= 1;
+        }
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
     }
 
     // ------------------------------------------------------------------ POST /v1/runs
@@ -366,6 +458,209 @@ public final class ServiceApi extends AllDirectives {
         }
     }
 
+    // ------------------------------------------------------------------ /v1/files
+
+    /** A file name in an uploaded path: no leading '.', so it can never be one of our temporary names. */
+    private static final java.util.regex.Pattern FILE_SEGMENT = java.util.regex.Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
+
+    /** Failed on purpose in the upload stream when the tenant's max-bytes would be passed. */
+    private static final class OverQuota extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        OverQuota() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * The path of {@code PUT|DELETE /v1/files/PATH} in the tenant's area: relative, each segment
+     * a plain name, not under runs/ (the service's), and no existing folder on the way a symbolic
+     * link out of the area.
+     */
+    static Path confinedFile(Path area, String rel) {
+        if (rel.isEmpty()) {
+            throw bad("path: give the file's path in your area after /v1/files/, e.g. /v1/files/digits/spec.conf");
+        }
+        if (rel.startsWith("/")) {
+            throw bad("path '" + rel + "' is absolute; give it relative to your area");
+        }
+        String[] parts = rel.split("/", -1);
+        if (java.util.Arrays.asList(parts).contains("..")) {
+            throw bad("path '" + rel + "' leaves your area");
+        }
+        if (parts.length > 16 || rel.length() > 1024) {
+            throw bad("path '" + rel + "' is over 16 segments or 1024 characters");
+        }
+        for (String p : parts) {
+            if (!FILE_SEGMENT.matcher(p).matches()) {
+                throw bad("path '" + rel + "': segment '" + p + "' must be 1-128 letters, digits, '.', '_' or '-', not starting with '.'");
+            }
+        }
+        if (parts[0].equals("runs")) {
+            throw bad("path '" + rel + "': runs/ of your area holds your runs' outputs, written by the service only");
+        }
+        Path a = area.toAbsolutePath().normalize();
+        Path f = a.resolve(rel).normalize();
+        if (!Files.exists(a)) {
+            return f; // nothing there yet, no link either
+        }
+        try {
+            Path realArea = a.toRealPath();
+            for (Path p = f; p != null && p.startsWith(a) && !p.equals(a); p = p.getParent()) {
+                if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !(Files.exists(p) && p.toRealPath().startsWith(realArea))) {
+                    throw bad("path '" + rel + "' leads out of your area through a symbolic link");
+                }
+            }
+        } catch (IOException e) {
+            throw bad("path '" + rel + "' cannot be read (" + e.getMessage() + ")");
+        }
+        return f;
+    }
+
+    private HttpResponse files(Tenant t) {
+        Path area = area(root, t.name());
+        ObjectNode o = JSON.createObjectNode();
+        var rows = o.putArray("files");
+        if (Files.isDirectory(area)) {
+            try (var files = Files.walk(area)) {
+                files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).filter(f -> !area.relativize(f).startsWith("runs"))
+                        .filter(f -> !f.getFileName().toString().startsWith(".")).sorted().forEach(f -> {
+                            try {
+                                rows.addObject().put("path", area.relativize(f).toString()).put("bytes", Files.size(f));
+                            } catch (IOException e) {
+                                // removed meanwhile
+                            }
+                        });
+            } catch (IOException | UncheckedIOException e) {
+                throw new IllegalStateException("cannot list your area: " + e.getMessage(), e);
+            }
+        }
+        o.put("bytes", bytesUnder(area)).put("maxBytes", t.maxBytes());
+        return json(StatusCodes.OK, o);
+    }
+
+    /**
+     * Streams the body to a temporary file beside the target, fsyncs it and renames it over the
+     * target: a body over max-upload-bytes (413), over what max-bytes leaves (429), or cut off
+     * midway leaves no file and no folder it created.
+     */
+    private HttpResponse upload(Tenant t, String rel, RequestEntity entity) {
+        Path area = area(root, t.name());
+        try {
+            Files.createDirectories(area);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path target;
+        try {
+            target = confinedFile(area, rel);
+            if (Files.isDirectory(target)) {
+                throw bad("path '" + rel + "' is a folder of your area");
+            }
+        } catch (ApiException e) {
+            entity.discardBytes(materializer);
+            throw e;
+        }
+        long declared = entity.getContentLengthOption().orElse(-1);
+        boolean existed = Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS);
+        long replaced = existed ? sizeOf(target) : 0;
+        long allowance = t.maxBytes() > 0 ? t.maxBytes() - (bytesUnder(area) - replaced) : Long.MAX_VALUE;
+        if (declared > limits.maxUploadBytes()) {
+            entity.discardBytes(materializer);
+            throw new ApiException(StatusCodes.PAYLOAD_TOO_LARGE, "file of " + declared + " bytes over the limit max-upload-bytes of "
+                    + limits.maxUploadBytes() + " bytes");
+        }
+        if (declared > allowance) {
+            entity.discardBytes(materializer);
+            throw quota("quota max-bytes exceeded: a file of " + declared + " bytes would pass it (your area holds "
+                    + (bytesUnder(area) - replaced) + " bytes, the limit is " + t.maxBytes() + ")");
+        }
+        Path firstCreated = null;
+        for (Path p = target.getParent(); !Files.exists(p); p = p.getParent()) {
+            firstCreated = p;
+        }
+        Path tmp = target.resolveSibling("." + target.getFileName() + "."
+                + HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
+        MessageDigest md = Tokens.digest();
+        long[] received = {0};
+        try {
+            Files.createDirectories(target.getParent());
+            entity.withSizeLimit(limits.maxUploadBytes()).getDataBytes().map(b -> {
+                received[0] += b.size();
+                if (received[0] > allowance) {
+                    throw new OverQuota();
+                }
+                md.update(b.toArrayUnsafe());
+                return b;
+            }).runWith(FileIO.toPath(tmp), materializer).toCompletableFuture().get();
+            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (ExecutionException | InterruptedException | IOException | RuntimeException e) {
+            deleteQuietly(tmp);
+            for (Path p = target.getParent(); firstCreated != null && p.startsWith(firstCreated); p = p.getParent()) {
+                deleteQuietly(p); // only empty folders go
+            }
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            Throwable c = e;
+            while (!(c instanceof EntityStreamSizeException || c instanceof OverQuota || c instanceof ApiException) && c.getCause() != null
+                    && c.getCause() != c) {
+                c = c.getCause();
+            }
+            throw switch (c) {
+                case EntityStreamSizeException s -> new ApiException(StatusCodes.PAYLOAD_TOO_LARGE, "file over the limit max-upload-bytes"
+                        + " of " + limits.maxUploadBytes() + " bytes (nothing kept)");
+                case OverQuota q -> quota("quota max-bytes exceeded after " + received[0] + " bytes of the file (the limit is "
+                        + t.maxBytes() + "; nothing kept)");
+                case ApiException a -> a;
+                default -> bad("the upload of '" + rel + "' broke off after " + received[0] + " bytes (" + c.getClass().getSimpleName()
+                        + (c.getMessage() == null ? "" : ": " + c.getMessage().lines().findFirst().orElse("")) + "); nothing kept");
+            };
+        }
+        ObjectNode o = JSON.createObjectNode().put("path", rel).put("bytes", received[0])
+                .put("sha256", HexFormat.of().formatHex(md.digest()));
+        return json(existed ? StatusCodes.OK : StatusCodes.CREATED, o);
+    }
+
+    private HttpResponse deleteFile(Tenant t, String rel) {
+        Path area = area(root, t.name());
+        Path f = confinedFile(area, rel);
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+            throw notFound("no file '" + rel + "' in your area");
+        }
+        try {
+            Files.delete(f);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (Path p = f.getParent(); !p.equals(area.toAbsolutePath().normalize()); p = p.getParent()) {
+            if (!deleteQuietly(p)) {
+                break; // not empty
+            }
+        }
+        return json(StatusCodes.OK, JSON.createObjectNode().put("deleted", rel));
+    }
+
+    private static long sizeOf(Path f) {
+        try {
+            return Files.size(f);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Deletes a file or an empty folder; false if it is not there or not empty. */
+    private static boolean deleteQuietly(Path p) {
+        try {
+            return Files.deleteIfExists(p);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     // ------------------------------------------------------------------ reads
 
     private RunReport ask(String id, RunControl.Builder control) {
@@ -446,13 +741,7 @@ public final class ServiceApi extends AllDirectives {
         ObjectNode o = runJson(row, r);
         Path out = area(root, t.name()).resolve("runs").resolve(id);
         if (Files.isRegularFile(out.resolve("result.json"))) {
-            var names = o.putArray("artifacts");
-            try (var files = Files.list(out)) {
-                files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).map(f -> f.getFileName().toString())
-                        .filter(n -> ARTIFACT.matcher(n).matches()).sorted().forEach(names::add);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            artifacts(out).forEach(o.putArray("artifacts")::add);
         }
         return json(StatusCodes.OK, o);
     }
@@ -528,25 +817,40 @@ public final class ServiceApi extends AllDirectives {
         return stream(f, type, null);
     }
 
+    /** The run's files, as paths relative to its folder ("model.onnx", "tasks/t1/model.safetensors"); no links, no temporaries. */
+    static List<String> artifacts(Path out) {
+        try (var files = Files.walk(out)) {
+            return files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).map(f -> out.relativize(f).toString())
+                    .filter(ServiceApi::isArtifactName).sorted().toList();
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalStateException("cannot list " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isArtifactName(String rel) {
+        String[] parts = rel.split("/", -1);
+        return parts.length <= 8 && java.util.Arrays.stream(parts).allMatch(p -> ARTIFACT.matcher(p).matches());
+    }
+
     private HttpResponse artifact(Tenant t, String id, String name) {
         RunRow row = own(t, id);
         Path out = area(root, t.name()).resolve("runs").resolve(id);
         Path f = out.resolve(name);
-        if (!ARTIFACT.matcher(name).matches() || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+        if (!isArtifactName(name) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || !inside(out, f)) {
             throw notFound("run " + id + " (" + row.state() + ") has no artifact '" + name + "'");
-        }
-        MessageDigest md = Tokens.digest();
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         ContentType type = name.endsWith(".json") ? ContentTypes.APPLICATION_JSON
                 : name.endsWith(".html") ? ContentTypes.TEXT_HTML_UTF8 : ContentTypes.APPLICATION_OCTET_STREAM;
-        return stream(f, type, HexFormat.of().formatHex(md.digest()));
+        return stream(f, type, dev.nps.storage.Sha256.ofFile(f, "artifact"));
+    }
+
+    /** True if {@code f}, links resolved, lies in {@code dir} (a folder on the way may be a link). */
+    private static boolean inside(Path dir, Path f) {
+        try {
+            return f.toRealPath().startsWith(dir.toRealPath());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static HttpResponse stream(Path f, ContentType type, String sha256) {

@@ -29,6 +29,7 @@ import java.util.List;
 public final class ServiceClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
+    private final URI files;
     private final String token;
     private final HttpClient http;
 
@@ -43,6 +44,7 @@ public final class ServiceClient {
             throw new IllegalArgumentException("--server must be an http:// or https:// URL, got " + server);
         }
         this.base = URI.create(s + "/v1/runs");
+        this.files = URI.create(s + "/v1/files");
         this.token = token;
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
         this.http = (trust == null ? b : b.sslContext(trust)).build();
@@ -97,8 +99,20 @@ public final class ServiceClient {
         }
     }
 
+    /** Sends {@code r}; a 429 with Retry-After (the tenant's request rate) is sent again after it, up to 10 times. */
     private JsonNode json(HttpRequest r) {
         HttpResponse<String> resp = send(r, HttpResponse.BodyHandlers.ofString());
+        for (int retry = 0; retry < 10 && resp.statusCode() == 429 && resp.headers().firstValue("Retry-After").isPresent(); retry++) {
+            try {
+                Thread.sleep(1000L * Math.clamp(Long.parseLong(resp.headers().firstValue("Retry-After").get().strip()), 1, 10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            } catch (NumberFormatException e) {
+                break;
+            }
+            resp = send(r, HttpResponse.BodyHandlers.ofString());
+        }
         JsonNode body;
         try {
             body = JSON.readTree(resp.body());
@@ -243,7 +257,15 @@ public final class ServiceClient {
             }
             String expected = r.headers().firstValue("X-Content-SHA256")
                     .orElseThrow(() -> new IllegalStateException("artifact " + name + " came without X-Content-SHA256"));
-            Path target = dir.resolve(name);
+            Path target = dir.resolve(name).normalize();
+            if (!target.startsWith(dir.normalize()) || target.equals(dir.normalize())) {
+                throw new IllegalStateException("the server named an artifact outside the run's folder: " + name);
+            }
+            try {
+                Files.createDirectories(target.getParent());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot create " + target.getParent() + ": " + e.getMessage(), e);
+            }
             AtomicFiles.write(target, ch -> {
                 MessageDigest md = Tokens.digest();
                 try (InputStream in = r.body()) {
@@ -264,6 +286,62 @@ public final class ServiceClient {
             written.add(target);
         }
         return written;
+    }
+
+    /**
+     * Uploads every regular file under {@code localDir} (hidden ones skipped) to {@code remoteDir}
+     * of the tenant's area, each checked against the SHA-256 the server computed. Returns the
+     * remote paths written.
+     */
+    public List<String> upload(Path localDir, String remoteDir) {
+        if (!Files.isDirectory(localDir)) {
+            throw new IllegalArgumentException("upload: " + localDir + " is not a folder");
+        }
+        String prefix = remoteDir.replaceAll("^/+|/+$", "");
+        List<Path> local;
+        try (var walk = Files.walk(localDir)) {
+            local = walk.filter(Files::isRegularFile).filter(f -> {
+                for (Path part : localDir.relativize(f)) {
+                    if (part.toString().startsWith(".")) {
+                        return false;
+                    }
+                }
+                return true;
+            }).sorted().toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException("upload: cannot list " + localDir + ": " + e.getMessage(), e);
+        }
+        List<String> written = new ArrayList<>();
+        for (Path f : local) {
+            String rel = localDir.relativize(f).toString().replace('\\', '/');
+            String remote = prefix.isEmpty() ? rel : prefix + "/" + rel;
+            StringBuilder path = new StringBuilder();
+            for (String seg : remote.split("/")) {
+                path.append('/').append(enc(seg));
+            }
+            HttpRequest r;
+            try {
+                r = HttpRequest.newBuilder(URI.create(files + path.toString())).header("Authorization", "Bearer " + token)
+                        .header("Content-Type", "application/octet-stream").timeout(Duration.ofHours(1))
+                        .PUT(HttpRequest.BodyPublishers.ofFile(f)).build();
+            } catch (java.io.FileNotFoundException e) {
+                throw new IllegalArgumentException("upload: " + f + " is gone", e);
+            }
+            JsonNode answer = json(r);
+            String expected = dev.nps.storage.Sha256.ofFile(f, "file");
+            if (!expected.equals(answer.path("sha256").asText())) {
+                throw new IllegalStateException("upload of " + f + ": the server stored SHA-256 " + answer.path("sha256").asText()
+                        + ", the file has " + expected);
+            }
+            written.add(remote);
+        }
+        return written;
+    }
+
+    /** The tenant's files (not its runs' outputs): {"files": [{"path", "bytes"}], "bytes", "maxBytes"}. */
+    public JsonNode files() {
+        return json(HttpRequest.newBuilder(files).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60)).GET()
+                .build());
     }
 
     private static String enc(String s) {

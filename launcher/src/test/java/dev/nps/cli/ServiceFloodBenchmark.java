@@ -1,0 +1,161 @@
+package dev.nps.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.nps.cluster.ClusterNode;
+import dev.nps.cluster.NodeSettings;
+import dev.nps.run.JournalStore;
+import dev.nps.service.HttpService;
+import dev.nps.service.ServiceApi;
+import dev.nps.service.ServiceSettings;
+import dev.nps.service.TenantStore;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * By hand (BENCHMARKS.md, "Service"): does a flood of status requests from one tenant slow another
+ * tenant's run? Tenant "bob" runs a real digits merge (one CPU slot) and polls its status every
+ * 50 ms; the wall time of the run and the latency of its status requests are measured alone, then
+ * while tenant "flood" offers 10,000 status requests a second (GET /v1/runs, 64 connections) under
+ * the default tenant-requests-per-second of 100, then alone again. In-JVM node, H2 journal,
+ * loopback HTTP; the load generator shares the machine.
+ *
+ * <pre>{@code
+ * java -cp <launcher test classpath> -Dnps.repo.root=. dev.nps.cli.ServiceFloodBenchmark /tmp/nps-flood-bench [generations]
+ * }</pre>
+ */
+public final class ServiceFloodBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ServiceFloodBenchmark() {
+    }
+
+    record Phase(double runSeconds, double p50, double p99, int polls) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "/tmp/nps-flood-bench");
+        String generations = args.length > 1 ? args[1] : "20";
+        Files.createDirectories(dir);
+        Path root = dir.resolve("root-" + System.nanoTime());
+        int port = ServeChild.freePort();
+        int httpPort = ServeChild.freePort();
+        NodeSettings settings = NodeSettings.fromConfig(ConfigFactory.parseString("""
+                nps.node { host = "127.0.0.1", port = %d, seeds = ["127.0.0.1:%d"], roles = [coordinator, evaluator],
+                           storage-root = "%s", gpus = [], cpu-slots = 1, stable-after = 2s }
+                """.formatted(port, port, root)), dir);
+        JournalStore journal = JournalStore.h2(dir.resolve("journal-" + System.nanoTime()));
+        ClusterNode node = ClusterNode.start(settings, ConfigFactory.parseString("pekko.loglevel = WARNING"), Optional.of(journal),
+                ServedCommands::execute);
+        node.awaitUp(Duration.ofSeconds(60));
+        String bob;
+        String flood;
+        try (TenantStore store = TenantStore.open(journal)) {
+            bob = store.add(new TenantStore.Tenant("bob", 1, 0, 0, 0, 0, false, 0));
+            flood = store.add(new TenantStore.Tenant("flood", 1, 0, 0, 0, 0, false, 0));
+        }
+        CliFixture.copyDigits(ServiceApi.area(root, "bob").resolve("digits"));
+        HttpService.start(node, journal, new ServiceSettings("127.0.0.1", httpPort, 65536), ServedCommands::problem);
+        String base = "http://127.0.0.1:" + httpPort + "/v1/runs";
+        HttpClient http = HttpClient.newHttpClient();
+        String body = JSON.createObjectNode().put("command", "merge").put("spec", "digits/spec.conf").set("args", JSON.valueToTree(
+                List.of("--method", "nps", "--keep", "0.1", "--generations", generations, "--subspaces", "4", "--no-baselines",
+                        "--no-control", "--seed", "3"))).toString();
+
+        List<String> lines = new ArrayList<>();
+        lines.add(report("alone", run(http, base, bob, body), null));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong ok = new AtomicLong();
+        AtomicLong refused = new AtomicLong();
+        AtomicLong other = new AtomicLong();
+        List<Thread> senders = new ArrayList<>();
+        HttpClient floodHttp = HttpClient.newHttpClient();
+        int connections = 64;
+        long periodNanos = 1_000_000_000L * connections / 10_000; // 10,000 a second offered in all
+        for (int i = 0; i < connections; i++) {
+            senders.add(Thread.ofVirtual().start(() -> {
+                HttpRequest r = HttpRequest.newBuilder(URI.create(base)).header("Authorization", "Bearer " + flood).build();
+                long next = System.nanoTime();
+                while (!stop.get()) {
+                    try {
+                        int s = floodHttp.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
+                        (s == 200 ? ok : s == 429 ? refused : other).incrementAndGet();
+                    } catch (Exception e) {
+                        other.incrementAndGet();
+                    }
+                    next += periodNanos;
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                }
+            }));
+        }
+        Thread.sleep(2000); // the flood under way
+        long t0 = System.nanoTime();
+        long sent0 = ok.get() + refused.get() + other.get();
+        Phase flooded = run(http, base, bob, body);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long sent = ok.get() + refused.get() + other.get() - sent0;
+        stop.set(true);
+        for (Thread t : senders) {
+            t.join();
+        }
+        lines.add(report("flooded", flooded, String.format(Locale.ROOT, "flood: %.0f requests/s achieved (10,000 offered), %d answered"
+                + " 200, %d 429, %d other", sent / seconds, ok.get(), refused.get(), other.get())));
+        lines.add(report("alone again", run(http, base, bob, body), null));
+        lines.forEach(System.out::println);
+        node.close();
+        System.exit(0);
+    }
+
+    private static String report(String name, Phase p, String extra) {
+        return String.format(Locale.ROOT, "%-12s bob's run %.1f s; its status p50 %.2f ms, p99 %.2f ms (%d polls)%s", name,
+                p.runSeconds(), p.p50(), p.p99(), p.polls(), extra == null ? "" : "; " + extra);
+    }
+
+    /** Bob submits the merge and polls its status every 50 ms until it ends. */
+    private static Phase run(HttpClient http, String base, String token, String body) throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(base)).header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        if (created.statusCode() != 201) {
+            throw new IllegalStateException(created.statusCode() + " " + created.body());
+        }
+        String id = JSON.readTree(created.body()).get("id").asText();
+        List<Long> micros = new ArrayList<>();
+        while (true) {
+            long s = System.nanoTime();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/" + id)).header("Authorization", "Bearer "
+                    + token).build(), HttpResponse.BodyHandlers.ofString());
+            micros.add((System.nanoTime() - s) / 1000);
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException(r.statusCode() + " " + r.body());
+            }
+            JsonNode run = JSON.readTree(r.body());
+            if (!run.get("state").asText().equals("running")) {
+                if (!run.get("state").asText().equals("succeeded")) {
+                    throw new IllegalStateException("bob's run " + run);
+                }
+                break;
+            }
+            Thread.sleep(50);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Collections.sort(micros);
+        return new Phase(seconds, micros.get(micros.size() / 2) / 1000.0, micros.get(micros.size() * 99 / 100) / 1000.0, micros.size());
+    }
+}
