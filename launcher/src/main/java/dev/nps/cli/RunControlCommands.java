@@ -258,22 +258,64 @@ final class RunControlCommands {
             if (target.server() == null) {
                 throw new IllegalArgumentException("watch needs --server URL --token-file FILE");
             }
-            boolean terminal = System.console() != null;
-            int[] width = {0};
-            com.fasterxml.jackson.databind.JsonNode end = target.client().watch(run, r -> {
-                String line = describe(r);
-                if (terminal) {
-                    System.out.print("\r" + line + " ".repeat(Math.max(0, width[0] - line.length())));
-                    width[0] = line.length();
-                } else {
-                    System.out.println(line);
-                }
-                System.out.flush();
-            }, Duration.ofMinutes(5));
-            if (terminal) {
-                System.out.println();
+            java.io.Console console = System.console();
+            if (console == null || !console.isTerminal()) { // a log or a pipe: one line per change
+                com.fasterxml.jackson.databind.JsonNode end = target.client().watch(run, r -> {
+                    System.out.println(describe(r));
+                    System.out.flush();
+                }, Duration.ofMinutes(5));
+                return end.get("state").asText().equals("succeeded") ? 0 : Main.EXIT_FAILURE;
             }
+            // A terminal: the embedded commands' live line per search, fed by the event stream, then the run's line.
+            com.fasterxml.jackson.databind.JsonNode end;
+            try (WatchedProgress progress = new WatchedProgress()) {
+                end = target.client().watch(run, progress::accept, Duration.ofMinutes(5));
+            }
+            System.out.println(describe(end));
             return end.get("state").asText().equals("succeeded") ? 0 : Main.EXIT_FAILURE;
+        }
+    }
+
+    /** The run's events as the generations of its searches, shown by {@link SearchProgress} on stdout. */
+    static final class WatchedProgress implements java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode>, AutoCloseable {
+        private SearchProgress bars;
+        private int search = -1;
+        private int generation;
+
+        @Override
+        public void accept(com.fasterxml.jackson.databind.JsonNode run) {
+            if (!run.has("progress")) {
+                return;
+            }
+            var p = run.get("progress");
+            if (bars == null) {
+                bars = new SearchProgress(generations(run.get("command").asText()), true, System.out);
+            }
+            if (p.get("search").asInt() != search) {
+                bars.close(); // the previous search ended: its line stays
+                search = p.get("search").asInt();
+                generation = 0;
+            }
+            if (p.get("generation").asInt() <= generation) {
+                return; // the same generation again (another field of the run changed)
+            }
+            generation = p.get("generation").asInt();
+            bars.onGeneration(new dev.nps.coordinator.GenerationStats(p.get("generation").asInt(), new double[0], Double.NaN,
+                    new double[0], p.get("bestAccuracy").asDouble(), p.get("meanAccuracy").asDouble(), new double[0], 0, 0, 0,
+                    p.get("skippedShare").asDouble(), 0, 0));
+        }
+
+        /** The run's --generations, as its command line says (else the CLI's default, 20). */
+        static int generations(String command) {
+            var m = java.util.regex.Pattern.compile("--generations[ =](\\d+)").matcher(command);
+            return m.find() ? Integer.parseInt(m.group(1)) : 20;
+        }
+
+        @Override
+        public void close() {
+            if (bars != null) {
+                bars.close();
+            }
         }
     }
 
