@@ -84,7 +84,10 @@ public final class ClusterNode implements AutoCloseable {
             persistence = journal.get().pekkoConfig();
             roles.add(ServedRuns.ROLE);
         }
+        // pekko-http's request parser recurses once per pipelined request of a read: unbounded reads let one client
+        // pipeline thousands of GETs into a StackOverflowError that ends the JVM (ServiceFilesTest). 16 KiB reads bound it.
         Config config = overrides.withFallback(persistence).withFallback(settings.pekkoConfig(roles, slots.size()))
+                .withFallback(ConfigFactory.parseString("pekko.io.tcp.max-received-message-size = 16k"))
                 .withFallback(ConfigFactory.load());
         ActorSystem<Void> system;
         // Pekko starts silent and gets its configured level once it is up: a bind failure (port in use) is then
