@@ -268,7 +268,7 @@ final class RunControlCommands {
             }
             // A terminal: the embedded commands' live line per search, fed by the event stream, then the run's line.
             com.fasterxml.jackson.databind.JsonNode end;
-            try (WatchedProgress progress = new WatchedProgress()) {
+            try (WatchedProgress progress = new WatchedProgress(System.out)) {
                 end = target.client().watch(run, progress::accept, Duration.ofMinutes(5));
             }
             System.out.println(describe(end));
@@ -278,9 +278,14 @@ final class RunControlCommands {
 
     /** The run's events as the generations of its searches, shown by {@link SearchProgress} on stdout. */
     static final class WatchedProgress implements java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode>, AutoCloseable {
+        private final java.io.PrintStream out;
         private SearchProgress bars;
         private int search = -1;
         private int generation;
+
+        WatchedProgress(java.io.PrintStream out) {
+            this.out = out;
+        }
 
         @Override
         public void accept(com.fasterxml.jackson.databind.JsonNode run) {
@@ -289,7 +294,7 @@ final class RunControlCommands {
             }
             var p = run.get("progress");
             if (bars == null) {
-                bars = new SearchProgress(generations(run.get("command").asText()), true, System.out);
+                bars = new SearchProgress(generations(run.get("command").asText()), true, out);
             }
             if (p.get("search").asInt() != search) {
                 bars.close(); // the previous search ended: its line stays

@@ -70,9 +70,6 @@ public final class ServiceFloodBenchmark {
             flood = store.add(new TenantStore.Tenant("flood", 1, 0, 0, 0, 0, false, 0));
         }
         CliFixture.copyDigits(ServiceApi.area(root, "bob").resolve("digits"));
-        if (System.getProperty("preinit") != null) {
-            Class.forName("org.apache.pekko.http.impl.engine.parsing.NotEnoughDataException$", true, HttpService.class.getClassLoader());
-        }
         HttpService.start(node, journal, new ServiceSettings("127.0.0.1", httpPort, 65536), ServedCommands::problem);
         String base = "http://127.0.0.1:" + httpPort + "/v1/runs";
         HttpClient http = HttpClient.newHttpClient();
