@@ -464,5 +464,16 @@ class ServiceFilesTest extends JUnit5RouteTest {
             assertEquals(Sha256.ofFile(out.resolve(name), "served"), Sha256.ofFile(fetched.resolve(name), "fetched"), name);
         }
         assertEquals(names.size(), filesUnder(fetched).size(), "exactly the run's files were fetched");
+
+        // What max-bytes counts is the whole area: the run's outputs beside the spec it ran.
+        long area = 0;
+        long outputs = 0;
+        for (Path f : filesUnder(ServiceApi.area(root, "ivy"))) {
+            area += Files.size(f);
+            outputs += f.startsWith(out) ? Files.size(f) : 0;
+        }
+        JsonNode listed = client.files();
+        assertEquals(area, listed.get("bytes").asLong(), listed.toString());
+        assertTrue(outputs > 0 && listed.toString().indexOf("runs/") < 0, "outputs counted, not listed as files: " + listed);
     }
 }
