@@ -400,6 +400,19 @@ class ServiceFilesTest extends JUnit5RouteTest {
             }
         }
 
+        CliFixture.Run missing = CliFixture.run("upload", "--server", server, "--token-file", tokenFile.toString(),
+                tmp.resolve("nowhere").toString(), "x");
+        assertEquals(2, missing.exitCode(), missing.err());
+        assertTrue(missing.err().contains("upload: " + tmp.resolve("nowhere") + " is not a folder"), missing.err());
+        CliFixture.Run outside = CliFixture.run("upload", "--server", server, "--token-file", tokenFile.toString(), local.toString(),
+                "../bob");
+        assertEquals(2, outside.exitCode(), outside.err());
+        assertTrue(outside.err().contains("upload: REMOTE_DIR '../bob' leaves your area or has a '.' segment"), outside.err());
+        CliFixture.Run noServer = CliFixture.run("submit", "--cluster", "127.0.0.1:1", "--run", "x", "--upload", local.toString(),
+                "--", "merge", "--spec", "digits/spec.conf");
+        assertEquals(2, noServer.exitCode(), noServer.err());
+        assertTrue(noServer.err().contains("--upload applies to --server only"), noServer.err());
+
         // submit --upload: the folder goes to the folder of its name, then the run of its spec.
         var bytes = new java.io.ByteArrayOutputStream();
         var stdout = System.out;

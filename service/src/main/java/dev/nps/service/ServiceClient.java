@@ -297,7 +297,14 @@ public final class ServiceClient {
         if (!Files.isDirectory(localDir)) {
             throw new IllegalArgumentException("upload: " + localDir + " is not a folder");
         }
-        String prefix = remoteDir.replaceAll("^/+|/+$", "");
+        // The server refuses these too, but an HTTP stack resolves "a/../b" before any route sees it: refused here by name.
+        if (remoteDir.startsWith("/")) {
+            throw new IllegalArgumentException("upload: REMOTE_DIR '" + remoteDir + "' is absolute; give it relative to your area");
+        }
+        if (java.util.Arrays.asList(remoteDir.split("/")).stream().anyMatch(p -> p.equals("..") || p.equals("."))) {
+            throw new IllegalArgumentException("upload: REMOTE_DIR '" + remoteDir + "' leaves your area or has a '.' segment");
+        }
+        String prefix = remoteDir.replaceAll("/+$", "");
         List<Path> local;
         try (var walk = Files.walk(localDir)) {
             local = walk.filter(Files::isRegularFile).filter(f -> {
@@ -316,7 +323,7 @@ public final class ServiceClient {
             String rel = localDir.relativize(f).toString().replace('\\', '/');
             String remote = prefix.isEmpty() ? rel : prefix + "/" + rel;
             StringBuilder path = new StringBuilder();
-            for (String seg : remote.split("/")) {
+            for (String seg : remote.split("/", -1)) {
                 path.append('/').append(enc(seg));
             }
             HttpRequest r;
