@@ -73,6 +73,8 @@ public final class ServeMain {
         System.out.printf("nps serve: node %s up, roles %s, slots %s, storage root %s%s%n", node.address(),
                 settings.roles(), node.slots(), settings.storageRoot(),
                 journal.map(j -> ", runs journaled in the " + j.describe()).orElse(""));
+        node.managementPort().ifPresent(p -> System.out.printf("nps serve: node %s metrics at http://%s:%d/metrics%n",
+                node.address(), settings.host(), p));
         System.out.flush();
         try {
             onUp.accept(node);
