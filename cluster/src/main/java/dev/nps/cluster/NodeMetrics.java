@@ -3,7 +3,9 @@ package dev.nps.cluster;
 import dev.nps.run.RunMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -38,7 +40,16 @@ public final class NodeMetrics implements Extension {
 
     private NodeMetrics(ActorSystem<?> system) {
         var a = Cluster.get(system).selfMember().address();
-        registry.config().commonTags("node", a.host().get() + ":" + a.port().get());
+        registry.config().commonTags("node", a.host().get() + ":" + a.port().get())
+                // Two of the binders' meters fail Prometheus' naming rules (promtool check metrics): a CPU time in "ns"
+                // (process_cpu_usage stands in) and a gauge ending in _count, renamed.
+                .meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"))
+                .meterFilter(new MeterFilter() {
+                    @Override
+                    public Meter.Id map(Meter.Id id) {
+                        return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+                    }
+                });
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

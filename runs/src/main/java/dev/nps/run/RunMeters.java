@@ -33,6 +33,7 @@ public final class RunMeters {
 
     private final MeterRegistry registry;
     private final Map<Tags, AtomicInteger> active = new ConcurrentHashMap<>();
+    private final java.util.Set<Tags> groups = ConcurrentHashMap.newKeySet();
 
     public RunMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -67,8 +68,18 @@ public final class RunMeters {
 
     /** Counts a lifecycle event of a run of {@code tenant} and {@code kind}. */
     public void event(String tenant, String kind, Event event) {
-        Counter.builder("nps.run.events").description("run lifecycle events (dashboard annotations)")
-                .tags("tenant", tenant, "kind", kind, "event", event.tag()).register(registry).increment();
+        if (groups.add(Tags.of("tenant", tenant, "kind", kind))) {
+            // Every event of the group at 0 from its first: Prometheus sees an increase() only from a known value.
+            for (Event e : Event.values()) {
+                eventCounter(tenant, kind, e);
+            }
+        }
+        eventCounter(tenant, kind, event).increment();
+    }
+
+    private Counter eventCounter(String tenant, String kind, Event event) {
+        return Counter.builder("nps.run.events").description("run lifecycle events (dashboard annotations)")
+                .tags("tenant", tenant, "kind", kind, "event", event.tag()).register(registry);
     }
 
     /** Starts the meters of one run executing here; {@link Run#close} removes them and counts it inactive. */

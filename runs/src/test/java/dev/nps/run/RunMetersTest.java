@@ -49,5 +49,7 @@ class RunMetersTest {
         assertNull(registry.find("nps.run.batches").counter());
         assertEquals(0, registry.get("nps.runs.active").tag("tenant", "alice").gauge().value());
         assertEquals(1, registry.get("nps.run.events").tags("event", "succeeded", "tenant", "alice", "kind", "merge").counter().count());
+        assertEquals(0, registry.get("nps.run.events").tags("event", "resumed", "tenant", "alice", "kind", "merge").counter().count(),
+                "every event of a group exists from its first one");
     }
 }
