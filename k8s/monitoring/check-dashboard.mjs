@@ -182,7 +182,7 @@ const fill = (expr) =>
     .replaceAll("$__interval", "15s")
     .replaceAll("$__range", "5m")
     .replace(/\$\{?(\w+)\}?/g, ".*");
-const build = path.join(here, "schema", "build");
+const build = path.join(here, "build");
 mkdirSync(build, { recursive: true });
 if (validExprs.length > 0) {
   const rules = ["groups:", "  - name: nps-dashboard-expressions", "    rules:"];
@@ -246,7 +246,7 @@ export const plain = { ...d, annotations: {} } satisfies Json<Dashboard>;
 `;
 const tsFile = path.join(build, "dashboard.check.ts");
 writeFileSync(tsFile, ts);
-const tsc = path.join(here, "schema", "node_modules", "typescript", "bin", "tsc");
+const tsc = path.join(here, "node_modules", "typescript", "bin", "tsc");
 try {
   execFileSync(process.execPath, [tsc, "--strict", "--noEmit", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--skipLibCheck", "--pretty", "false", tsFile], {
     encoding: "utf8",

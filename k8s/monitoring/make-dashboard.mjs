@@ -353,7 +353,8 @@ row(
     "Requests per second answered 4xx or 5xx, by status and route; the dashed line is the share of all requests answered with an error (right axis).",
     [
       { expr: `sum by (status, uri) (rate(http_server_requests_seconds_count{outcome=~"CLIENT_ERROR|SERVER_ERROR", ${HTTP}}[$__rate_interval]))`, legend: "{{status}} {{uri}}" },
-      { expr: `sum(rate(http_server_requests_seconds_count{outcome=~"CLIENT_ERROR|SERVER_ERROR", ${HTTP}}[$__rate_interval])) / sum(rate(http_server_requests_seconds_count{${HTTP}}[$__rate_interval]))`, legend: "error ratio" },
+      // "or vector(0)": a ratio of 0, not no series, while no request has failed.
+      { expr: `(sum(rate(http_server_requests_seconds_count{outcome=~"CLIENT_ERROR|SERVER_ERROR", ${HTTP}}[$__rate_interval])) or vector(0)) / sum(rate(http_server_requests_seconds_count{${HTTP}}[$__rate_interval]))`, legend: "error ratio" },
     ],
     {
       unit: "reqps",
