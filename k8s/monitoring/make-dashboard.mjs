@@ -522,7 +522,7 @@ const runEvent = (event, color) => ({
   iconColor: color,
   target: {
     refId: "Anno",
-    expr: `sum by (tenant, kind) (increase(nps_run_events_total{event="${event}", tenant=~"$tenant", node=~"$node"}[$__interval])) > 0`,
+    expr: `sum by (tenant, kind) (increase(nps_run_events_total{event="${event}", tenant=~"$tenant", node=~"$node"}[$__rate_interval])) > 0`,
     interval: "1m",
   },
   titleFormat: `run ${event}`,
