@@ -14,6 +14,7 @@
 //   metrics    only names of the metrics contract (metrics.txt)
 //   promql     every expression parses: promtool check rules on a generated rules file holding every expression,
 //              variables filled in
+//   series     every expression returns a series from a synthetic scrape of the contract's metrics (promtool test rules)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -194,6 +195,45 @@ if (validExprs.length > 0) {
   } catch (err) {
     const out = `${err.stdout ?? ""}${err.stderr ?? ""}`.trim() || err.message;
     problem("promql", `promtool check rules refused an expression:\n${out}`);
+  }
+}
+
+// series -------------------------------------------------------------------------------------------------------
+// Every expression, filled in, must return at least one series from a synthetic scrape: one series per metric of
+// metrics.txt (several for some labels), every label of its line set (promtool test rules evaluates them). This
+// catches a filter on a label or a label value the metric does not have, offline; the metrics side's Prometheus test
+// does the same against a real scrape of a real cluster.
+const labelValues = {
+  node: ["127.0.0.1:25520"], run: ["r1"], tenant: ["t1"], kind: ["prune"], slot: ["slot-1"], status: ["up", "200", "404"],
+  outcome: ["scored", "SUCCESS", "CLIENT_ERROR"], event: ["started", "resumed", "cancelled"], quota: ["runs"],
+  area: ["heap"], id: ["G1 Old Gen"], action: ["end of minor GC"], cause: ["G1 Evacuation Pause"], method: ["GET"],
+  uri: ["/v1/runs"], le: ["0.1", "1.0", "+Inf"],
+};
+if (validExprs.length > 0 && !problems.some((p) => p.startsWith("promql:"))) {
+  const series = [];
+  for (const [name, { labels }] of contract) {
+    let sets = [{}];
+    for (const l of labels) sets = sets.flatMap((set) => (labelValues[l] ?? ["x"]).map((v) => ({ ...set, [l]: v })));
+    const counter = /_(total|count|sum|bucket)$/.test(name);
+    for (const set of sets) {
+      const sel = Object.entries(set).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
+      const le = set.le === "+Inf" ? 3 : set.le === "1.0" ? 2 : 1;   // cumulative buckets
+      series.push(`      - series: ${JSON.stringify(`${name}{${sel}}`)}`, `        values: "${counter ? `0+${le}x40` : "1x40"}"`);
+    }
+  }
+  const test = ["rule_files: []", "evaluation_interval: 15s", "tests:", "  - interval: 15s", "    input_series:", ...series, "    promql_expr_test:"];
+  for (const e of validExprs) {
+    test.push(`      - expr: ${JSON.stringify(`count(${fill(e.expr)}) > bool 0`)}`, "        eval_time: 8m", "        exp_samples:", "          - labels: '{}'", "            value: 1");
+  }
+  const testFile = path.join(build, "dashboard-exprs.test.yaml");
+  writeFileSync(testFile, test.join("\n") + "\n");
+  try {
+    execFileSync("promtool", ["test", "rules", testFile], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], cwd: build });
+  } catch (err) {
+    const out = `${err.stdout ?? ""}${err.stderr ?? ""}`;
+    const empty = validExprs.filter((e) => out.includes(JSON.stringify(`count(${fill(e.expr)}) > bool 0`)));
+    for (const e of empty) problem("series", `${e.where}: no series from a synthetic scrape of the contract's metrics: ${e.expr}`);
+    if (empty.length === 0) problem("series", `promtool test rules failed:\n${out.trim()}`);
   }
 }
 
