@@ -216,6 +216,15 @@ class PrometheusScrapeTest {
                 }
             }
             assertTrue(empty.isEmpty(), "dashboard queries without a series:\n" + String.join("\n", empty));
+            // The recording rules beside the dashboard, evaluated as queries over the same data.
+            java.util.regex.Matcher rule = java.util.regex.Pattern.compile("- record: (\\S+)\\s+expr: (.+)")
+                    .matcher(Files.readString(DASHBOARD.resolveSibling("nps-rules.yaml")));
+            int rules = 0;
+            while (rule.find()) {
+                rules++;
+                assertTrue(query(promPort, rule.group(2).strip()).size() > 0, "recording rule " + rule.group(1) + " gives no series");
+            }
+            assertTrue(rules >= 1, "recording rules in nps-rules.yaml");
 
             // (a) promtool accepts each node's scrape output
             for (int i = 0; i < 3; i++) {
