@@ -46,10 +46,9 @@ public final class HttpService {
             api.close();
             store.close();
         });
-        System.out.printf("nps serve: HTTP service at %s://%s:%d/v1 (tenants and runs in the %s)%n",
+        dev.nps.cluster.Console.say("HTTP service at %s://%s:%d/v1 (tenants and runs in the %s)",
                 settings.tls().isPresent() ? "https" : "http", settings.host(),
                 binding.localAddress().getPort(), journal.describe());
-        System.out.flush();
         return binding;
     }
 
