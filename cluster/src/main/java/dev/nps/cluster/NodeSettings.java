@@ -165,7 +165,8 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
 
     private static final java.util.Set<String> NODE_KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "seeds", "roles",
             "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal", "discovery", "management",
-            "service"); // service: the HTTP API's block, read by nps-service (dev.nps.service.ServiceSettings)
+            "service", // service: the HTTP API's block, read by nps-service (dev.nps.service.ServiceSettings)
+            "log");    // log: text or JSON lines, read by the launcher (dev.nps.cli.LogSettings)
     private static final java.util.Set<String> TLS_KEYS = dev.nps.spec.ConfigKeys.of("enabled", "key-store", "trust-store", "password");
 
     /**

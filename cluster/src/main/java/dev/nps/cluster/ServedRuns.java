@@ -10,6 +10,7 @@ import dev.nps.run.DurableRun;
 import dev.nps.run.RunEntity;
 import dev.nps.run.RunState;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -53,9 +54,10 @@ public final class ServedRuns {
     static void init(ActorSystem<?> system, ClusterNode node, Executor executor) {
         ClusterShardingSettings settings = ClusterShardingSettings.create(system).withRememberEntities(true)
                 .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced());
-        ClusterSharding.get(system).init(Entity.of(KEY, ctx -> Behaviors.<Object>withStash(1000,
-                        stash -> Behaviors.setup(c -> new Coordinator(c, stash, ctx.getEntityId(), node, executor, ctx.getShard())
-                                .loading())))
+        // The run id in the MDC of everything its coordinator logs (JSON lines carry it: nps.node.log).
+        ClusterSharding.get(system).init(Entity.of(KEY, ctx -> Behaviors.withMdc(Object.class, Map.of("run", ctx.getEntityId()),
+                        Behaviors.<Object>withStash(1000, stash -> Behaviors.setup(c -> new Coordinator(c, stash, ctx.getEntityId(),
+                                node, executor, ctx.getShard()).loading()))))
                 .withRole(ROLE).withSettings(settings));
     }
 
@@ -283,8 +285,7 @@ public final class ServedRuns {
 
         /** One line on the node's console: what its operator watches. */
         private static void say(String format, Object... args) {
-            System.out.printf("nps serve: " + format + "%n", args);
-            System.out.flush();
+            Console.say(format, args);
         }
 
         /** Executes the run's command on a thread of its own: a command blocks until its searches end. */
@@ -296,6 +297,7 @@ public final class ServedRuns {
             String kind = dev.nps.run.RunMeters.kindOf(args);
             dev.nps.run.RunMeters runMeters = NodeMetrics.of(system).runs();
             thread = Thread.ofPlatform().name("nps-run-" + run).daemon().start(() -> {
+                org.slf4j.MDC.put("run", run);
                 RunStatus status = RunStatus.RUN_SUCCEEDED;
                 String reason = "";
                 runMeters.event(tenant, kind, how);

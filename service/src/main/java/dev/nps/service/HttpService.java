@@ -48,10 +48,9 @@ public final class HttpService {
             metrics.close();
             store.close();
         });
-        System.out.printf("nps serve: HTTP service at %s://%s:%d/v1 (tenants and runs in the %s)%n",
+        dev.nps.cluster.Console.say("HTTP service at %s://%s:%d/v1 (tenants and runs in the %s)",
                 settings.tls().isPresent() ? "https" : "http", settings.host(),
                 binding.localAddress().getPort(), journal.describe());
-        System.out.flush();
         return binding;
     }
 
