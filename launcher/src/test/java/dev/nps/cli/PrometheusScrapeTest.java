@@ -248,9 +248,10 @@ class PrometheusScrapeTest {
             assertEquals(3, query(promPort, "nps_run_batches_total{" + runLabels + "}").size(), "scored, cached, aborted");
             assertTrue(query(promPort, "nps_run_candidates_total{" + runLabels + "}").get(0).get("value").get(1).asDouble() > 0);
             assertEquals(1, query(promPort, "nps_runs_active{tenant=\"alice\", kind=\"merge\"}").get(0).get("value").get(1).asInt());
-            for (String node : nodes) { // every node's slots served the runs
-                JsonNode slots = query(promPort, "nps_slot_batch_latency_seconds_count{node=\"" + node + "\"} > 0");
-                assertEquals(2, slots.size(), "two slots on " + node + ": " + slots);
+            for (String node : nodes) { // every node's two slots, and the node's slots served the run
+                assertEquals(2, query(promPort, "nps_slot_batch_latency_seconds_count{node=\"" + node + "\"}").size(), node);
+                JsonNode scored = query(promPort, "sum(nps_slot_batch_latency_seconds_count{node=\"" + node + "\"})");
+                assertTrue(scored.get(0).get("value").get(1).asDouble() > 0, "batches scored on " + node + ": " + scored);
                 assertTrue(query(promPort, "jvm_memory_used_bytes{node=\"" + node + "\", area=\"heap\"} > 0").size() > 0, "JVM meters");
                 assertEquals(3, query(promPort, "nps_cluster_members{node=\"" + node + "\", status=\"up\"}").get(0).get("value").get(1).asInt());
             }
