@@ -239,6 +239,7 @@ class PrometheusScrapeTest {
             }
 
             // (b) the series, with their labels, while the run is active
+            assertEquals(3, query(promPort, "up{job=\"nps\"} == 1").size(), "Prometheus scrapes all three nodes");
             String n0 = nodes.getFirst();
             String runLabels = "run=\"" + run + "\", tenant=\"alice\", kind=\"merge\", node=\"" + n0 + "\"";
             for (String name : List.of("nps_run_generation", "nps_run_progress", "nps_run_searches_done", "nps_run_searches",
