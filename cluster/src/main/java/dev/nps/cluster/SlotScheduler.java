@@ -145,6 +145,10 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
                     meters.close(); // the singleton moves: its meters go with it
                     return this;
                 })
+                .onSignal(org.apache.pekko.actor.typed.PreRestart.class, p -> {
+                    meters.close(); // a restarted scheduler registers its own (the registry would keep these otherwise)
+                    return this;
+                })
                 .build();
     }
 
