@@ -204,10 +204,10 @@ if (validExprs.length > 0) {
 // catches a filter on a label or a label value the metric does not have, offline; the metrics side's Prometheus test
 // does the same against a real scrape of a real cluster.
 const labelValues = {
-  node: ["127.0.0.1:25520"], run: ["r1"], tenant: ["t1"], kind: ["prune"], slot: ["slot-1"], status: ["up", "200", "404"],
+  node: ["127.0.0.1:25520"], run: ["r1"], tenant: ["t1"], kind: ["prune"], slot: ["cpu0"], status: ["up", "200", "404"],
   outcome: ["scored", "SUCCESS", "CLIENT_ERROR"], event: ["started", "resumed", "cancelled"], quota: ["runs"],
   area: ["heap"], id: ["G1 Old Gen"], action: ["end of minor GC"], cause: ["G1 Evacuation Pause"], method: ["GET"],
-  uri: ["/v1/runs"], le: ["0.1", "1.0", "+Inf"],
+  uri: ["/v1/runs", "NOT_FOUND"], le: ["0.1", "1.0", "+Inf"],
 };
 if (validExprs.length > 0 && !problems.some((p) => p.startsWith("promql:"))) {
   const series = [];
