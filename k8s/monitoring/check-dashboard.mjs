@@ -11,6 +11,7 @@
 //   ids        panel ids unique; refIds unique within a panel
 //   variables  every $var used is defined (or one of Grafana's $__ variables); $tenant, $run, $node defined
 //   filters    every selector of a panel filters by the variables its metric's labels allow (node; tenant; run)
+//              and every rate()/increase() window is [$__rate_interval]
 //   metrics    only names of the metrics contract (metrics.txt)
 //   promql     every expression parses: promtool check rules on a generated rules file holding every expression,
 //              variables filled in
@@ -146,6 +147,13 @@ walkStrings(dashboard, "", (s, where) => {
     if (!defined.has(name) && !builtins.test(name)) problem("variables", `$${name} is used at ${where} but not defined`);
   }
 });
+
+// rate windows: $__rate_interval, which Grafana keeps at least four scrape intervals wide ---------------------------
+for (const e of validExprs.filter((e) => e.panel || e.where.startsWith("annotation"))) {
+  for (const m of e.expr.matchAll(/\b(rate|irate|increase|changes|delta|deriv)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\[([^\]]*)\]/g)) {
+    if (m[3] !== "$__rate_interval") problem("filters", `${e.where}: ${m[1]}(...[${m[3]}]) should use [$__rate_interval]`);
+  }
+}
 
 // metrics and filters ------------------------------------------------------------------------------------------
 const contract = contractMetrics(readFileSync(path.join(here, "metrics.txt"), "utf8"));
