@@ -11,6 +11,7 @@
 //   ids        panel ids unique; refIds unique within a panel
 //   variables  every $var used is defined (or one of Grafana's $__ variables); $tenant, $run, $node defined
 //   filters    every selector of a panel filters by the variables its metric's labels allow (node; tenant; run)
+//              and every rate()/increase() window is [$__rate_interval]
 //   metrics    only names of the metrics contract (metrics.txt)
 //   promql     every expression parses: promtool check rules on a generated rules file holding every expression,
 //              variables filled in
@@ -147,6 +148,13 @@ walkStrings(dashboard, "", (s, where) => {
   }
 });
 
+// rate windows: $__rate_interval, which Grafana keeps at least four scrape intervals wide ---------------------------
+for (const e of validExprs.filter((e) => e.panel || e.where.startsWith("annotation"))) {
+  for (const m of e.expr.matchAll(/\b(rate|irate|increase|changes|delta|deriv)\s*\(([^()]*(?:\([^()]*\))?[^()]*)\[([^\]]*)\]/g)) {
+    if (m[3] !== "$__rate_interval") problem("filters", `${e.where}: ${m[1]}(...[${m[3]}]) should use [$__rate_interval]`);
+  }
+}
+
 // metrics and filters ------------------------------------------------------------------------------------------
 const contract = contractMetrics(readFileSync(path.join(here, "metrics.txt"), "utf8"));
 for (const e of validExprs) {
@@ -204,10 +212,10 @@ if (validExprs.length > 0) {
 // catches a filter on a label or a label value the metric does not have, offline; the metrics side's Prometheus test
 // does the same against a real scrape of a real cluster.
 const labelValues = {
-  node: ["127.0.0.1:25520"], run: ["r1"], tenant: ["t1"], kind: ["prune"], slot: ["slot-1"], status: ["up", "200", "404"],
+  node: ["127.0.0.1:25520"], run: ["r1"], tenant: ["t1"], kind: ["prune"], slot: ["cpu0"], status: ["up", "200", "404"],
   outcome: ["scored", "SUCCESS", "CLIENT_ERROR"], event: ["started", "resumed", "cancelled"], quota: ["runs"],
   area: ["heap"], id: ["G1 Old Gen"], action: ["end of minor GC"], cause: ["G1 Evacuation Pause"], method: ["GET"],
-  uri: ["/v1/runs"], le: ["0.1", "1.0", "+Inf"],
+  uri: ["/v1/runs", "NOT_FOUND"], le: ["0.1", "1.0", "+Inf"],
 };
 if (validExprs.length > 0 && !problems.some((p) => p.startsWith("promql:"))) {
   const series = [];

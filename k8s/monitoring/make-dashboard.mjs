@@ -129,7 +129,8 @@ const runTable = {
   description:
     "One row per active run (a run's meters exist only while it runs, on the node that hosts it). state: scoring when it " +
     "scored candidates in the last interval, waiting otherwise (for slots, or between searches). progress: (searches done " +
-    "+ generation/G) / searches. best: best calibration fitness of the current search.",
+    "+ generation/G) / searches, where searches counts those known so far (finished and current: workflows do not announce " +
+    "their plan), so it reaches 1 at the end of each search. best: best calibration fitness of the current search.",
   datasource: DS,
   targets: targets(
     { expr: `${byRun} (rate(nps_run_candidates_total{${RUN}}[$__rate_interval]) > bool 0)`, instant: true, format: "table" },
@@ -151,7 +152,7 @@ const runTable = {
           "Value #A": "state",
           "Value #B": "progress",
           "Value #C": "searches done",
-          "Value #D": "searches",
+          "Value #D": "searches known",
           "Value #E": "generation",
           "Value #F": "best so far",
           "Value #G": "sigma",
@@ -215,7 +216,7 @@ row(
   )],
   [8, 9, timeseries(
     "Progress per run",
-    "(searches done + generation/G) / searches, per run.",
+    "(searches done + generation/G) / searches known so far, per run: 1 at the end of each search, before the next one starts.",
     [{ expr: `${byRun} (nps_run_progress{${RUN}})`, legend: "{{run}}" }],
     { unit: "percentunit", min: 0, max: 1 },
   )],
@@ -514,6 +515,10 @@ const templating = {
   ],
 };
 
+// A counter's increase, plus a series born with the event in it: the five event counters of a tenant and kind start at 0
+// on a node with their first event, so a node's first start (or a resume after a restart, in a fresh JVM) is a new
+// series at 1, which increase() does not see (the metrics contract, "Changes").
+const eventsOf = (event) => `nps_run_events_total{event="${event}", tenant=~"$tenant", node=~"$node"}`;
 const runEvent = (event, color) => ({
   name: `Runs ${event}`,
   datasource: DS,
@@ -522,11 +527,11 @@ const runEvent = (event, color) => ({
   iconColor: color,
   target: {
     refId: "Anno",
-    expr: `sum by (tenant, kind) (increase(nps_run_events_total{event="${event}", tenant=~"$tenant", node=~"$node"}[$__rate_interval])) > 0`,
+    expr: `sum by (tenant, kind) (increase(${eventsOf(event)}[$__rate_interval]) > 0 or (${eventsOf(event)} > 0 unless ${eventsOf(event)} offset $__rate_interval))`,
     interval: "1m",
   },
   titleFormat: `run ${event}`,
-  textFormat: `{{tenant}} {{kind}}: {{Value}}`,
+  textFormat: `tenant {{tenant}}, kind {{kind}}`,
   tagKeys: "tenant,kind",
   useValueForTime: false,
 });

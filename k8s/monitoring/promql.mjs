@@ -44,7 +44,7 @@ export function selectors(expr) {
       continue;
     }
     const m = /^[a-zA-Z_:][\w:]*/.exec(masked.slice(i));
-    if (m && !/[\w.]/.test(masked[i - 1] ?? "")) {
+    if (m && !/[\w.$]/.test(masked[i - 1] ?? "")) {
       const name = m[0];
       const rest = masked.slice(i + name.length);
       const next = rest.trimStart()[0];
