@@ -298,6 +298,7 @@ public final class ServedRuns {
             dev.nps.run.RunMeters runMeters = NodeMetrics.of(system).runs();
             thread = Thread.ofPlatform().name("nps-run-" + run).daemon().start(() -> {
                 org.slf4j.MDC.put("run", run);
+                org.slf4j.MDC.put("tenant", tenant);
                 RunStatus status = RunStatus.RUN_SUCCEEDED;
                 String reason = "";
                 runMeters.event(tenant, kind, how);

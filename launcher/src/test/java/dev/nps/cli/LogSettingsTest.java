@@ -121,6 +121,11 @@ class LogSettingsTest {
                         .findFirst().orElseThrow(() -> new AssertionError("no line '" + said + "': " + node.logTail()));
                 assertEquals("j1", e.path("mdc").path("run").asText(), e.toString());
             }
+            // The command's own summary, from the run's thread: run and tenant (none: not submitted through the service).
+            JsonNode summary = events.stream().filter(x -> x.path("formattedMessage").asText().startsWith("nps serve: run j1: mean test accuracy"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no summary line: " + node.logTail()));
+            assertEquals("j1", summary.path("mdc").path("run").asText(), summary.toString());
+            assertEquals("none", summary.path("mdc").path("tenant").asText(), summary.toString());
         }
     }
 }
