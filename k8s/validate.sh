@@ -30,3 +30,5 @@ for f in "${fixtures[@]}"; do
   fi
 done
 echo "k8s/validate.sh: ${#overlays[@]} overlays valid, ${#fixtures[@]} broken fixtures refused"
+# The Grafana dashboard and the Prometheus rules: Grafana's schema, own checks, promtool, and their broken fixtures.
+../monitoring/validate.sh

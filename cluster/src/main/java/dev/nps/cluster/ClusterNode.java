@@ -41,6 +41,7 @@ public final class ClusterNode implements AutoCloseable {
     private final NodeData data;
     private final SlotPool pool;
     private final ActorRef<SchedulerMessage> scheduler;
+    private int managementPort = -1;
 
     private ClusterNode(NodeSettings settings, ActorSystem<Void> system, List<Slot> slots, NodeData data, SlotPool pool,
                         ActorRef<SchedulerMessage> scheduler) {
@@ -122,8 +123,13 @@ public final class ClusterNode implements AutoCloseable {
                 throw new IllegalStateException("this node executes no runs");
             });
             journal.ifPresent(j -> ServedRuns.sweep(system, j, Duration.ofSeconds(30)));
+            NodeMetrics.of(system); // JVM and cluster meters from the start
+            if (settings.management().isPresent()) {
+                node.managementPort = startManagement(system, settings);
+            }
             if (settings.discovery().isPresent()) {
-                startBootstrap(system, settings);
+                org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap.get(
+                        org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system)).start();
             }
         } catch (RuntimeException e) {
             system.terminate();
@@ -133,14 +139,16 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /**
-     * pekko-management's HTTP endpoint (health checks, bootstrap's contact point) and cluster
-     * bootstrap, which joins the node through its discovery method instead of seeds.
+     * pekko-management's HTTP endpoint, one per node: health checks, bootstrap's contact point
+     * (cluster bootstrap then joins the node through its discovery method instead of seeds) and
+     * {@code /metrics}. Returns the port it listens on.
      */
-    private static void startBootstrap(ActorSystem<Void> system, NodeSettings settings) {
+    private static int startManagement(ActorSystem<Void> system, NodeSettings settings) {
         var classic = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system);
-        int port = settings.discovery().get().managementPort();
+        int port = settings.management().getAsInt();
         try {
-            org.apache.pekko.management.javadsl.PekkoManagement.get(classic).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            return org.apache.pekko.management.javadsl.PekkoManagement.get(classic).start().toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS).port();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -148,7 +156,6 @@ public final class ClusterNode implements AutoCloseable {
             throw new IllegalArgumentException("cannot start the management endpoint on " + settings.host() + ":" + port + ": "
                     + rootMessage(e) + " (another node on this port?)", e);
         }
-        org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap.get(classic).start();
     }
 
     /** Pekko's classic log level (what its remoting and cluster log through), changeable while running. */
@@ -208,6 +215,16 @@ public final class ClusterNode implements AutoCloseable {
     public String address() {
         Address a = Cluster.get(system).selfMember().address();
         return a.host().get() + ":" + a.port().get();
+    }
+
+    /** The port of this node's management endpoint (health checks, /metrics); empty when it has none. */
+    public java.util.OptionalInt managementPort() {
+        return managementPort < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(managementPort);
+    }
+
+    /** This node's meters. */
+    public NodeMetrics metrics() {
+        return NodeMetrics.of(system);
     }
 
     /** Slots of all Up evaluator members, as Pekko's membership reports them. */

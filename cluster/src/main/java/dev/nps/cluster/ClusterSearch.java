@@ -51,6 +51,7 @@ public final class ClusterSearch implements SearchRunner {
     private final long minBatchMicros;
     private final double weight;
     private final int cap;
+    private final String tenant;
 
     /**
      * @param spec            the spec file, under the node's storage root (nodes resolve it against their own)
@@ -59,12 +60,13 @@ public final class ClusterSearch implements SearchRunner {
      */
     public ClusterSearch(ClusterNode node, Path spec, ScorerOptions scorer, UnsharedPolicy unshared, long simulatedMicros,
                          Duration recruitEvery) {
-        this(node, spec, scorer, unshared, simulatedMicros, recruitEvery, 0, 1, 0);
+        this(node, spec, scorer, unshared, simulatedMicros, recruitEvery, 0, 1, 0, "");
     }
 
     private ClusterSearch(ClusterNode node, Path spec, ScorerOptions scorer, UnsharedPolicy unshared, long simulatedMicros,
-                          Duration recruitEvery, long minBatchMicros, double weight, int cap) {
+                          Duration recruitEvery, long minBatchMicros, double weight, int cap, String tenant) {
         this.node = node;
+        this.tenant = tenant;
         this.minBatchMicros = minBatchMicros;
         this.spec = spec;
         this.scorer = scorer;
@@ -86,7 +88,7 @@ public final class ClusterSearch implements SearchRunner {
 
     /** Scored batches take at least {@code micros} each (tests: a short search that lasts long enough to disturb). */
     public ClusterSearch withMinBatchMicros(long micros) {
-        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, micros, weight, cap);
+        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, micros, weight, cap, tenant);
     }
 
     /**
@@ -100,7 +102,12 @@ public final class ClusterSearch implements SearchRunner {
         if (cap < 0) {
             throw new IllegalArgumentException("a run's slot cap must be >= 0 (0 = no cap), got " + cap);
         }
-        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, minBatchMicros, weight, cap);
+        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, minBatchMicros, weight, cap, tenant);
+    }
+
+    /** The served run's tenant, carried to the slot scheduler's meters only (empty = none). */
+    public ClusterSearch withTenant(String t) {
+        return new ClusterSearch(node, spec, scorer, unshared, simulatedMicros, recruitEvery, minBatchMicros, weight, cap, t);
     }
 
     /** What every evaluator node needs to rebuild this search's data, and the run's share. */
@@ -122,6 +129,7 @@ public final class ClusterSearch implements SearchRunner {
                 .setSignElection(config.signElection())
                 .addAllFusedMasks(config.signElection() ? NpsSearch.fusedMasks(setup, config) : List.of())
                 .setWeight(weight)
+                .setTenant(tenant)
                 .setCap(cap)
                 .build();
     }

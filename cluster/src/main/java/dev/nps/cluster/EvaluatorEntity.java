@@ -36,18 +36,24 @@ public final class EvaluatorEntity {
      * ({@code pool} and {@code data} set), a proxy elsewhere (both null).
      */
     static ActorRef<ShardingEnvelope<EvaluatorActor.Command>> init(ActorSystem<?> system, SlotPool pool, NodeData data) {
-        return ClusterSharding.get(system).init(Entity.of(KEY, ctx -> create(pool, data))
+        java.util.Map<Slot, SlotMeters> meters = new java.util.HashMap<>();
+        if (pool != null) {
+            for (Slot s : pool.slots()) {
+                meters.put(s, new SlotMeters(NodeMetrics.of(system).registry(), s, data));
+            }
+        }
+        return ClusterSharding.get(system).init(Entity.of(KEY, ctx -> create(pool, data, java.util.Map.copyOf(meters)))
                 .withRole(Roles.EVALUATOR)
                 .withMessageExtractor(new OnePerShard())
                 .withAllocationStrategy(new SlotAllocationStrategy(system))
                 .withEntityProps(DispatcherSelector.fromConfig(ClusterNode.EVALUATOR_DISPATCHER)));
     }
 
-    private static Behavior<EvaluatorActor.Command> create(SlotPool pool, NodeData data) {
+    private static Behavior<EvaluatorActor.Command> create(SlotPool pool, NodeData data, java.util.Map<Slot, SlotMeters> meters) {
         return Behaviors.setup(ctx -> {
             Optional<Slot> slot = pool.acquire();
             if (slot.isPresent()) {
-                return active(slot.get(), pool, data);
+                return active(slot.get(), pool, data, meters.get(slot.get()));
             }
             ctx.getLog().info("{} has no free slot on this node; waiting", ctx.getSelf().path().name());
             return Behaviors.receive(EvaluatorActor.Command.class).onMessage(EvaluatorActor.Command.class, m -> {
@@ -59,13 +65,13 @@ public final class EvaluatorEntity {
                     return Behaviors.same();
                 }
                 ctx.getSelf().tell(m); // handled again once active
-                return active(s.get(), pool, data);
+                return active(s.get(), pool, data, meters.get(s.get()));
             }).build();
         });
     }
 
-    private static Behavior<EvaluatorActor.Command> active(Slot slot, SlotPool pool, NodeData data) {
-        return EvaluatorActor.create(attach -> data.backend(attach, slot), () -> pool.release(slot));
+    private static Behavior<EvaluatorActor.Command> active(Slot slot, SlotPool pool, NodeData data, SlotMeters meters) {
+        return EvaluatorActor.create(attach -> meters.observe(data.backend(attach, slot, meters)), () -> pool.release(slot));
     }
 
     /** Shard id = entity id: every entity is its own shard, so the allocation strategy places entities one by one. */

@@ -70,6 +70,8 @@ final class NodeData implements AutoCloseable {
     record Stats(int experiments, int idleExperiments, int runs, int backends, int scorers) {
     }
 
+    private volatile long loadedBytes;
+
     NodeData(Path storageRoot) {
         this(storageRoot, DEFAULT_LINGER);
     }
@@ -81,6 +83,11 @@ final class NodeData implements AutoCloseable {
 
     /** The backend a slot's evaluator scores an attached run with; a one-line exception if this node cannot. */
     synchronized ScoringBackend backend(Attach attach, Slot slot) {
+        return backend(attach, slot, OrtBackend.LoadListener.NONE);
+    }
+
+    /** As above; each candidate's materialize and session times go to {@code onLoad} (the slot's meters). */
+    synchronized ScoringBackend backend(Attach attach, Slot slot, OrtBackend.LoadListener onLoad) {
         if (closed) {
             throw new IllegalStateException("node is shutting down");
         }
@@ -103,7 +110,7 @@ final class NodeData implements AutoCloseable {
             return ModelScorer.open(ex.spec().graph(), names, slotOptions);
         });
         ScoringBackend ort = new OrtBackend(new SearchData(t.base(), t.taus(), t.carried(), scorer, t.partitions(),
-                t.evalTasks(), t.cost(), t.ranked()));
+                t.evalTasks(), t.cost(), t.ranked()), onLoad);
         rd.backends()[0]++;
         ScoringBackend b = rd.minBatchMicros() > 0 ? new PacedBackend(ort, rd.minBatchMicros()) : ort;
         return new Held(b, rd, this);
@@ -128,6 +135,7 @@ final class NodeData implements AutoCloseable {
             LOG.info("loaded spec {} ({} tasks) in {} ms", spec, ex.taskCount(), (System.nanoTime() - t0) / 1_000_000);
             loaded = new Loaded(key, ex);
             experiments.put(key, loaded);
+            loadedBytes = weightBytes();
         }
         Experiment ex = loaded.ex;
         Map<Integer, SubspacePartition> parts = new LinkedHashMap<>();
@@ -178,9 +186,26 @@ final class NodeData implements AutoCloseable {
             if (l.runs == 0 && now - l.idleSince >= lingerNanos) {
                 it.remove();
                 closeLoaded(l);
+                loadedBytes = weightBytes();
                 LOG.info("freed spec {}: no run has used it for {} s", l.key, lingerNanos / 1_000_000_000);
             }
         }
+    }
+
+    /** Bytes of the weights the node holds now (base, task vectors, carried; 4 per float): read without the lock by the scrape. */
+    long loadedBytes() {
+        return loadedBytes;
+    }
+
+    private long weightBytes() {
+        long n = 0;
+        for (Loaded l : experiments.values()) {
+            n += l.ex.base().elementCount() + l.ex.carried().elementCount();
+            for (var tau : l.ex.taus()) {
+                n += tau.elementCount();
+            }
+        }
+        return 4 * n;
     }
 
     synchronized Stats stats() {
@@ -270,6 +295,7 @@ final class NodeData implements AutoCloseable {
         closed = true;
         experiments.values().forEach(NodeData::closeLoaded);
         experiments.clear();
+        loadedBytes = 0;
         runs.clear();
     }
 }

@@ -29,10 +29,19 @@ import java.util.Optional;
  * @param tls         Artery TLS settings, empty = plain TCP
  * @param pekko       the file's own pekko overrides
  * @param discovery   how the node finds its peers instead of {@code seeds} (cluster bootstrap, e.g. on Kubernetes)
+ * @param management  the pekko-management HTTP port (health checks, bootstrap, {@code /metrics}; 0 = a free port):
+ *                    {@code nps.node.management.port}, else discovery's management-port; empty = no endpoint
  */
 public record NodeSettings(String host, int port, List<String> seeds, List<String> roles, Path storageRoot,
                            List<Integer> gpus, boolean noGpu, int cpuSlots, Duration stableAfter, Optional<Tls> tls,
-                           Config pekko, Optional<Discovery> discovery) {
+                           Config pekko, Optional<Discovery> discovery, java.util.OptionalInt management) {
+
+    /** A node without an explicit management block: the endpoint exists only with discovery. */
+    public NodeSettings(String host, int port, List<String> seeds, List<String> roles, Path storageRoot, List<Integer> gpus,
+                        boolean noGpu, int cpuSlots, Duration stableAfter, Optional<Tls> tls, Config pekko, Optional<Discovery> discovery) {
+        this(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko, discovery,
+                discovery.map(d -> java.util.OptionalInt.of(d.managementPort())).orElse(java.util.OptionalInt.empty()));
+    }
 
     /** A node that joins static seeds. */
     public NodeSettings(String host, int port, List<String> seeds, List<String> roles, Path storageRoot, List<Integer> gpus,
@@ -59,6 +68,13 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
         }
         for (String s : seeds) {
             parseHostPort(s);
+        }
+        if (management.isPresent() && (management.getAsInt() < 0 || management.getAsInt() > 65535)) {
+            throw new IllegalArgumentException("nps.node.management.port must lie in [0, 65535], got " + management.getAsInt());
+        }
+        if (management.isPresent() && discovery.isPresent() && management.getAsInt() != discovery.get().managementPort()) {
+            throw new IllegalArgumentException("nps.node.management.port (" + management.getAsInt() + ") differs from"
+                    + " nps.node.discovery.management-port (" + discovery.get().managementPort() + "): one endpoint serves both");
         }
         if (discovery.isPresent() && !seeds.isEmpty()) {
             throw new IllegalArgumentException("nps.node: give either seeds or discovery, not both");
@@ -135,14 +151,22 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
         Config pekko = file.hasPath("pekko") ? file.withOnlyPath("pekko") : ConfigFactory.empty();
         Optional<Discovery> discovery = c.hasPath("discovery") ? Optional.of(Discovery.fromConfig(c.getConfig("discovery")))
                 : Optional.empty();
+        java.util.OptionalInt management = discovery.map(d -> java.util.OptionalInt.of(d.managementPort())).orElse(java.util.OptionalInt.empty());
+        if (file.hasPath("nps.node.management")) {
+            dev.nps.spec.ConfigKeys.unknownKey(file.getObject("nps.node.management"), dev.nps.spec.ConfigKeys.of("port"), "nps.node.management")
+                    .ifPresent(m -> { throw new IllegalArgumentException(m); });
+            Config m = c.getConfig("management").withFallback(ConfigFactory.parseString("port = 8558"));
+            management = java.util.OptionalInt.of(m.getInt("port"));
+        }
         return new NodeSettings(c.getString("host"), c.getInt("port"), c.getStringList("seeds"), c.getStringList("roles"),
                 dir.resolve(c.getString("storage-root")).normalize(), gpus, noGpu, c.getInt("cpu-slots"),
-                c.getDuration("stable-after"), tls, pekko, discovery);
+                c.getDuration("stable-after"), tls, pekko, discovery, management);
     }
 
     private static final java.util.Set<String> NODE_KEYS = dev.nps.spec.ConfigKeys.of("host", "port", "seeds", "roles",
-            "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal", "discovery",
-            "service"); // service: the HTTP API's block, read by nps-service (dev.nps.service.ServiceSettings)
+            "storage-root", "gpus", "cpu-slots", "stable-after", "tls", "journal", "discovery", "management",
+            "service", // service: the HTTP API's block, read by nps-service (dev.nps.service.ServiceSettings)
+            "log");    // log: text or JSON lines, read by the launcher (dev.nps.cli.LogSettings)
     private static final java.util.Set<String> TLS_KEYS = dev.nps.spec.ConfigKeys.of("enabled", "key-store", "trust-store", "password");
 
     /**
@@ -180,20 +204,20 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
     }
 
     public NodeSettings withPort(int p) {
-        return new NodeSettings(host, p, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko, discovery);
+        return new NodeSettings(host, p, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko, discovery, management);
     }
 
     public NodeSettings withSeeds(List<String> s) {
         return new NodeSettings(host, port, s, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, pekko,
-                s.isEmpty() ? discovery : Optional.empty()); // explicit seeds replace discovery
+                s.isEmpty() ? discovery : Optional.empty(), management); // explicit seeds replace discovery
     }
 
     public NodeSettings withTls(Optional<Tls> t) {
-        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, t, pekko, discovery);
+        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, t, pekko, discovery, management);
     }
 
     public NodeSettings withPekko(Config p) {
-        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, p, discovery);
+        return new NodeSettings(host, port, seeds, roles, storageRoot, gpus, noGpu, cpuSlots, stableAfter, tls, p, discovery, management);
     }
 
     public boolean hasRole(String role) {
@@ -269,6 +293,12 @@ public record NodeSettings(String host, int port, List<String> seeds, List<Strin
         }
         if (discovery.isPresent()) {
             base = discovery.get().pekkoConfig(host).withFallback(base);
+        }
+        if (management.isPresent()) { // one management endpoint per node: health checks, bootstrap and /metrics
+            base = ConfigFactory.parseString("pekko.management.http.routes.nps-metrics = \"" + MetricsRoute.class.getName() + "\"")
+                    .withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(host))
+                    .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(management.getAsInt()))
+                    .withFallback(base);
         }
         return pekko.withFallback(base)
                 .withFallback(NpsSearch.sharedPekkoConfig(ClusterNode.EVALUATOR_DISPATCHER, Math.max(1, evaluatorThreads)));

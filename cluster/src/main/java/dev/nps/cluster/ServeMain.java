@@ -59,25 +59,24 @@ public final class ServeMain {
                     () -> Runtime.getRuntime().halt(3));
         }
         String joining = settings.discovery().map(d -> "through " + describe(d)).orElse(settings.seeds().toString());
-        System.out.printf("nps serve: node %s joining %s%n", node.address(), joining);
-        System.out.flush();
+        Console.say("node %s joining %s", node.address(), joining);
         // No silent wait: while no seed answers, say so every 10 s (a node joins through any live seed, whenever it starts).
         while (!node.awaitUp(java.time.Duration.ofSeconds(10))) {
             if (node.system().getWhenTerminated().toCompletableFuture().isDone()) {
-                System.err.println("nps: node " + node.address() + " stopped before it joined");
+                Console.fatal("node " + node.address() + " stopped before it joined");
                 return 1;
             }
-            System.err.printf("nps serve: node %s still joining %s: %s%n", node.address(), joining,
+            Console.warn("node %s still joining %s: %s", node.address(), joining,
                     settings.discovery().isPresent() ? "not enough contact points agree yet" : "no seed has answered yet");
         }
-        System.out.printf("nps serve: node %s up, roles %s, slots %s, storage root %s%s%n", node.address(),
+        Console.say("node %s up, roles %s, slots %s, storage root %s%s", node.address(),
                 settings.roles(), node.slots(), settings.storageRoot(),
                 journal.map(j -> ", runs journaled in the " + j.describe()).orElse(""));
-        System.out.flush();
+        node.managementPort().ifPresent(p -> Console.say("node %s metrics at http://%s:%d/metrics", node.address(), settings.host(), p));
         try {
             onUp.accept(node);
         } catch (RuntimeException e) {
-            System.err.println("nps: " + String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " "));
+            Console.fatal(String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " "));
             node.close();
             return 2;
         }
@@ -113,7 +112,7 @@ public final class ServeMain {
         String why = reason.isEmpty() ? "its actor system terminated"
                 : reason.get() == org.apache.pekko.actor.CoordinatedShutdown.clusterDowningReason() ? "it was downed by the cluster"
                 : "its actor system terminated (" + reason.get().getClass().getSimpleName().replace("$", "") + ")";
-        System.err.println("nps: node " + node.address() + " stopped: " + why + "; see the log above for the cause");
+        Console.fatal("node " + node.address() + " stopped: " + why + "; see the log above for the cause");
         return 1;
     }
 }

@@ -10,6 +10,7 @@ import dev.nps.run.DurableRun;
 import dev.nps.run.RunEntity;
 import dev.nps.run.RunState;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -53,9 +54,10 @@ public final class ServedRuns {
     static void init(ActorSystem<?> system, ClusterNode node, Executor executor) {
         ClusterShardingSettings settings = ClusterShardingSettings.create(system).withRememberEntities(true)
                 .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced());
-        ClusterSharding.get(system).init(Entity.of(KEY, ctx -> Behaviors.<Object>withStash(1000,
-                        stash -> Behaviors.setup(c -> new Coordinator(c, stash, ctx.getEntityId(), node, executor, ctx.getShard())
-                                .loading())))
+        // The run id in the MDC of everything its coordinator logs (JSON lines carry it: nps.node.log).
+        ClusterSharding.get(system).init(Entity.of(KEY, ctx -> Behaviors.withMdc(Object.class, Map.of("run", ctx.getEntityId()),
+                        Behaviors.<Object>withStash(1000, stash -> Behaviors.setup(c -> new Coordinator(c, stash, ctx.getEntityId(),
+                                node, executor, ctx.getShard()).loading()))))
                 .withRole(ROLE).withSettings(settings));
     }
 
@@ -137,7 +139,7 @@ public final class ServedRuns {
             this.run = run;
             this.node = node;
             this.executor = executor;
-            this.record = ctx.spawn(RunEntity.create(run), "record");
+            this.record = ctx.spawn(RunEntity.create(run, NodeMetrics.of(ctx.getSystem()).registry()), "record");
             this.resolver = ActorRefResolver.get(ctx.getSystem());
         }
 
@@ -151,7 +153,7 @@ public final class ServedRuns {
                         if (state.opened() != null && state.opened().hasRequest() && state.status() == RunStatus.RUN_RUNNING) {
                             say("run %s: resuming after %d kept generations (%d searches finished)", run, state.generationsKept(),
                                     state.finished().size());
-                            start(state.opened());
+                            start(state.opened(), dev.nps.run.RunMeters.Event.RESUMED);
                         }
                         if (stash.isEmpty()) { // woken by a message it must still answer: stays until asked no more
                             passivateIfIdle();
@@ -188,7 +190,8 @@ public final class ServedRuns {
                         state = opened.state();
                         if (opened.refusal() == null && thread == null && state.status() == RunStatus.RUN_RUNNING) {
                             say("run %s: started: %s", run, state.opened().getDescription());
-                            start(state.opened());
+                            start(state.opened(), state.generationsKept() > 0 ? dev.nps.run.RunMeters.Event.RESUMED
+                                    : dev.nps.run.RunMeters.Event.STARTED);
                         }
                         o.replyTo().tell(report(opened.refusal()));
                         return Behaviors.same();
@@ -282,19 +285,25 @@ public final class ServedRuns {
 
         /** One line on the node's console: what its operator watches. */
         private static void say(String format, Object... args) {
-            System.out.printf("nps serve: " + format + "%n", args);
-            System.out.flush();
+            Console.say(format, args);
         }
 
         /** Executes the run's command on a thread of its own: a command blocks until its searches end. */
-        private void start(RunOpened opened) {
+        private void start(RunOpened opened, dev.nps.run.RunMeters.Event how) {
             ActorSystem<?> system = ctx.getSystem();
             ActorRef<Object> self = ctx.getSelf();
+            var args = opened.getRequest().getArgsList();
+            String tenant = dev.nps.run.RunMeters.tenantOf(args);
+            String kind = dev.nps.run.RunMeters.kindOf(args);
+            dev.nps.run.RunMeters runMeters = NodeMetrics.of(system).runs();
             thread = Thread.ofPlatform().name("nps-run-" + run).daemon().start(() -> {
+                org.slf4j.MDC.put("run", run);
+                org.slf4j.MDC.put("tenant", tenant);
                 RunStatus status = RunStatus.RUN_SUCCEEDED;
                 String reason = "";
-                try {
-                    DurableRun durable = DurableRun.open(system, record, opened);
+                runMeters.event(tenant, kind, how);
+                try (dev.nps.run.RunMeters.Run meters = runMeters.open(run, tenant, kind)) {
+                    DurableRun durable = DurableRun.open(system, record, opened, meters);
                     executing = durable;
                     if (cancelRequested) {
                         durable.cancel();
@@ -310,6 +319,13 @@ public final class ServedRuns {
                             + (c.getMessage() == null ? c.toString() : c.getMessage());
                 }
                 boolean goingDown = stopped || org.apache.pekko.actor.CoordinatedShutdown.get(system).getShutdownReason().isPresent();
+                if (!goingDown) { // a run that moves away is not over: it resumes (and counts resumed) where it starts next
+                    runMeters.event(tenant, kind, switch (status) {
+                        case RUN_SUCCEEDED -> dev.nps.run.RunMeters.Event.SUCCEEDED;
+                        case RUN_CANCELLED -> dev.nps.run.RunMeters.Event.CANCELLED;
+                        default -> dev.nps.run.RunMeters.Event.FAILED;
+                    });
+                }
                 try {
                     DurableRun d = executing;
                     if (d != null && !goingDown) {

@@ -30,9 +30,11 @@ import scala.concurrent.Future;
  */
 final class SlotAllocationStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
     private final Cluster cluster;
+    private final io.micrometer.core.instrument.Counter rebalances;
 
     SlotAllocationStrategy(ActorSystem<?> system) {
         this.cluster = Cluster.get(Adapter.toClassic(system));
+        this.rebalances = NodeMetrics.of(system).rebalances();
     }
 
     @Override
@@ -47,6 +49,7 @@ final class SlotAllocationStrategy extends ShardCoordinator.AbstractShardAllocat
                 bestFree = free;
             }
         }
+        rebalances.increment();
         return Futures.successful(best != null ? best : requester);
     }
 
@@ -78,6 +81,7 @@ final class SlotAllocationStrategy extends ShardCoordinator.AbstractShardAllocat
                 move.add(s);
             }
         }
+        rebalances.increment(move.size());
         return Futures.successful(move);
     }
 

@@ -74,6 +74,7 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
     private final Map<ActorRef<?>, String> watchedEvaluators = new HashMap<>();
     private long lastAccount = System.nanoTime();
     private int ticks;
+    private final SchedulerMeters meters;
     private int tableSize = -1;
     private long moves;
 
@@ -130,6 +131,7 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
         this.sharding = ClusterSharding.get(ctx.getSystem());
         this.resolver = ActorRefResolver.get(ctx.getSystem());
         this.self = resolver.toSerializationFormat(ctx.getSelf());
+        this.meters = new SchedulerMeters(NodeMetrics.of(ctx.getSystem()).registry());
         timers.startTimerWithFixedDelay(SchedulerMessage.newBuilder().setTick(SchedulerTick.getDefaultInstance()).build(),
                 Duration.ofMillis(TICK_MILLIS));
     }
@@ -139,6 +141,14 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
         return newReceiveBuilder()
                 .onMessage(SchedulerMessage.class, this::onMessage)
                 .onSignal(Terminated.class, this::onTerminated)
+                .onSignal(org.apache.pekko.actor.typed.PostStop.class, p -> {
+                    meters.close(); // the singleton moves: its meters go with it
+                    return this;
+                })
+                .onSignal(org.apache.pekko.actor.typed.PreRestart.class, p -> {
+                    meters.close(); // a restarted scheduler registers its own (the registry would keep these otherwise)
+                    return this;
+                })
                 .build();
     }
 
@@ -274,6 +284,7 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
             runs.values().forEach(this::subscribe);
         }
         rebalance();
+        publish();
         if (++ticks % PING_EVERY == 0) {
             for (Slot s : slots.values()) {
                 if (s.leased != null) {
@@ -281,6 +292,29 @@ final class SlotScheduler extends AbstractBehavior<SchedulerMessage> {
                 }
             }
         }
+    }
+
+    /** Queue depth (runs that want slots and hold none), slots held and fair share per tenant, for the meters. */
+    private void publish() {
+        Map<String, Integer> held = new HashMap<>();
+        for (Slot s : slots.values()) {
+            if (s.leased != null) {
+                held.merge(s.leased, 1, Integer::sum);
+            }
+        }
+        Map<String, double[]> perTenant = new HashMap<>();
+        int waiting = 0;
+        for (Run r : runs.values()) {
+            int h = held.getOrDefault(r.id, 0);
+            if (h == 0 && r.demand != 0) {
+                waiting++;
+            }
+            String tenant = r.spec.getTenant().isEmpty() ? "none" : r.spec.getTenant();
+            double[] v = perTenant.computeIfAbsent(tenant, t -> new double[2]);
+            v[0] += h;
+            v[1] += r.share;
+        }
+        meters.publish(waiting, perTenant);
     }
 
     // ------------------------------------------------------------------ accounting and leases

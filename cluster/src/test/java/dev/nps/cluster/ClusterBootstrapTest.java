@@ -72,6 +72,7 @@ class ClusterBootstrapTest {
         try (ClusterNode a = ClusterNode.start(node(TestCluster.freePort(), mgmtA, mgmtB, "coordinator, evaluator"), TestCluster.STRICT)) {
             // Alive at once, but not ready: one of the two required contact points answers, so no cluster forms.
             assertEquals(200, status(mgmtA, "/alive"));
+            assertEquals(200, status(mgmtA, "/metrics"), "the same endpoint serves the node's metrics");
             ClusterNode.sleep(3000);
             assertTrue(status(mgmtA, "/ready") >= 500, "a node alone must not be ready: " + status(mgmtA, "/ready"));
             assertTrue(Cluster.get(a.system()).selfMember().status() != MemberStatus.up());

@@ -168,4 +168,21 @@ class NodeSettingsTest {
                 () -> load("nps.node.discovery { method = kubernetes, management-port = 70000 }")).getMessage();
         assertTrue(port.endsWith("management-port must lie in [1, 65535], got 70000"), port);
     }
+
+    @Test
+    void theManagementEndpointIsOptionalDefaultsTo8558AndFollowsDiscovery() throws Exception {
+        assertTrue(load("nps.node { seeds = [\"127.0.0.1:2551\"] }").management().isEmpty(), "no block, no discovery: no endpoint");
+        assertEquals(8558, load("nps.node.management {}").management().getAsInt());
+        assertEquals(0, load("nps.node.management.port = 0").management().getAsInt());
+        assertEquals(9100, load("nps.node.discovery { method = kubernetes, management-port = 9100 }").management().getAsInt());
+        assertEquals("dev.nps.cluster.MetricsRoute", load("nps.node.management.port = 9200").pekkoConfig(List.of("evaluator"), 1)
+                .getString("pekko.management.http.routes.nps-metrics"));
+        String range = assertThrows(IllegalArgumentException.class, () -> load("nps.node.management.port = -1")).getMessage();
+        assertTrue(range.endsWith("nps.node.management.port must lie in [0, 65535], got -1"), range);
+        String typo = assertThrows(IllegalArgumentException.class, () -> load("nps.node.management.prot = 1")).getMessage();
+        assertTrue(typo.contains("prot"), typo);
+        String both = assertThrows(IllegalArgumentException.class,
+                () -> load("nps.node { management.port = 9000, discovery { method = kubernetes } }")).getMessage();
+        assertTrue(both.endsWith("nps.node.management.port (9000) differs from nps.node.discovery.management-port (8558): one endpoint serves both"), both);
+    }
 }

@@ -1,6 +1,7 @@
 package dev.nps.coordinator;
 
 import dev.nps.cmaes.CmaEs;
+import dev.nps.cmaes.ProtoArrays;
 import dev.nps.cmaes.CmaEsOptions;
 import dev.nps.evaluator.actor.EvaluatorActor;
 import dev.nps.protocol.Attach;
@@ -234,7 +235,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             trajectory.generation(stats.mean(), stats.sigma());
         }
         if (cp.getBestXCount() > 0) {
-            bestX = SearchRecords.unboxed(cp.getBestXList());
+            bestX = ProtoArrays.unboxed(cp.getBestXList());
             bestAccuracy = cp.getBestAccuracy();
             bestSpec = cp.getBestSpec();
         }
@@ -279,7 +280,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                 .setBestAccuracy(bestAccuracy).setCounters(counters());
         history.forEach(s -> b.addHistory(SearchRecords.toProto(s)));
         if (bestX != null) {
-            b.addAllBestX(SearchRecords.boxed(bestX)).setBestSpec(bestSpec);
+            b.addAllBestX(ProtoArrays.boxed(bestX)).setBestSpec(bestSpec);
         }
         return b.build();
     }

@@ -1,12 +1,14 @@
 package dev.nps.coordinator;
 
+import static dev.nps.cmaes.ProtoArrays.boxed;
+import static dev.nps.cmaes.ProtoArrays.unboxed;
+
 import dev.nps.evaluator.actor.EvaluatorCost;
 import dev.nps.protocol.EvaluatorCostRecord;
 import dev.nps.protocol.GenerationRecord;
 import dev.nps.protocol.SearchCheckpoint;
 import dev.nps.protocol.SearchCounters;
 import dev.nps.protocol.SearchOutcome;
-import java.util.Arrays;
 import java.util.List;
 
 /** Searches' records and their protobuf form for a run journal: every double round-trips bit for bit. */
@@ -66,13 +68,5 @@ public final class SearchRecords {
                 k.getWallMillis(), k.getCoordinatorMillis(), k.getDuplicateBatches(), k.getRedispatchedBatches(),
                 k.getBatchesByEvaluatorMap(), new EvaluatorCost.Snapshot(c.getLoads(), c.getBatches(),
                 c.getMaterializeMillis(), c.getLoadMillis(), c.getScoreMillisPerBatch()));
-    }
-
-    static List<Double> boxed(double[] xs) {
-        return Arrays.stream(xs).boxed().toList();
-    }
-
-    static double[] unboxed(List<Double> xs) {
-        return xs.stream().mapToDouble(Double::doubleValue).toArray();
     }
 }

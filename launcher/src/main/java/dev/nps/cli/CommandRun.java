@@ -66,6 +66,11 @@ final class CommandRun {
     }
 
     private static void print(String summary, OutputDirectory dir) {
+        if (ServedCommands.current() != null) { // on a serving node: one of its console lines (JSON in JSON mode)
+            dev.nps.cluster.Console.say("run %s: %s -> %s", org.slf4j.MDC.get("run"), summary.replaceFirst("^nps: ", ""),
+                    dir.resolve("result.json"));
+            return;
+        }
         System.out.println(summary + " -> " + dir.resolve("result.json"));
     }
 }

@@ -22,7 +22,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        NodeSettings settings = NodeSettings.load(config);
+        NodeSettings settings = NodeSettings.load(config); // checks the file (exists, regular) and says so in one line
+        LogSettings.load(config).apply(); // before the node starts: every line it prints follows it
         Optional<JournalStore> journal = NodeSettings.journal(config);
         Optional<ServiceSettings> service = ServiceSettings.load(config);
         return ServeMain.serve(settings, journal, ServedCommands::execute,

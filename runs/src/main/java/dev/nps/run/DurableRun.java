@@ -1,6 +1,7 @@
 package dev.nps.run;
 
 import dev.nps.coordinator.SearchJournal;
+import dev.nps.coordinator.SearchListener;
 import dev.nps.coordinator.SearchRecords;
 import dev.nps.coordinator.SearchResult;
 import dev.nps.coordinator.SearchRunner;
@@ -33,14 +34,16 @@ public final class DurableRun {
     private final ActorSystem<?> system;
     private final ActorRef<RunEntity.Command> record;
     private final RunState atOpen;
+    private final RunMeters.Run meters;
     private int nextSearch;
     private volatile boolean keptNew;
     private volatile boolean cancelled;   // this attempt told the journal a generation or a finished search
 
-    private DurableRun(ActorSystem<?> system, ActorRef<RunEntity.Command> record, RunState atOpen) {
+    private DurableRun(ActorSystem<?> system, ActorRef<RunEntity.Command> record, RunState atOpen, RunMeters.Run meters) {
         this.system = system;
         this.record = record;
         this.atOpen = atOpen;
+        this.meters = meters;
     }
 
     /**
@@ -49,12 +52,17 @@ public final class DurableRun {
      * @throws RunRefusedException if the journal holds another run under this id (other inputs or options)
      */
     public static DurableRun open(ActorSystem<?> system, ActorRef<RunEntity.Command> record, RunOpened opened) {
+        return open(system, record, opened, null);
+    }
+
+    /** As above; the run's progress also goes to {@code meters} (null: none), which the caller closes. */
+    public static DurableRun open(ActorSystem<?> system, ActorRef<RunEntity.Command> record, RunOpened opened, RunMeters.Run meters) {
         RunEntity.Opened o = await(system, AskPattern.ask(record, (ActorRef<RunEntity.Opened> r) -> new RunEntity.Open(opened, r),
                 ASK, system.scheduler()), "open the run's journal");
         if (o.refusal() != null) {
             throw new RunRefusedException(o.refusal());
         }
-        return new DurableRun(system, record, o.state());
+        return new DurableRun(system, record, o.state(), meters);
     }
 
     /** The journal's state when this run was opened. */
@@ -95,10 +103,21 @@ public final class DurableRun {
                     throw new RunRefusedException("search " + search + " of this run differs from the one its journal holds"
                             + " (another setup or setting); the run is not mixed with it");
                 }
+                if (meters != null) {
+                    meters.searchSkipped(search);
+                }
                 return SearchRecords.fromProto(done.getOutcome());
             }
             SearchCheckpoint resume = atOpen.checkpointOf(search, key);
-            SearchResult r = inner.run(setup, config, listener, new SearchJournal() {
+            SearchListener observed = listener;
+            if (meters != null) {
+                meters.searchStarted(search, config.generations());
+                observed = stats -> {
+                    meters.generation(stats, config.population());
+                    listener.onGeneration(stats);
+                };
+            }
+            SearchResult r = inner.run(setup, config, observed, new SearchJournal() {
                 @Override
                 public SearchCheckpoint resumeFrom() {
                     return resume;
@@ -122,6 +141,9 @@ public final class DurableRun {
             keptNew = true;
             await(system, AskPattern.ask(record, (ActorRef<org.apache.pekko.Done> a) -> new RunEntity.FinishSearch(finished, a),
                     ASK, system.scheduler()), "keep a finished search");
+            if (meters != null) {
+                meters.searchFinished(search);
+            }
             return r;
         };
     }

@@ -10,7 +10,11 @@ import dev.nps.protocol.SearchFinished;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
@@ -54,14 +58,41 @@ public final class RunEntity extends EventSourcedBehavior<RunEntity.Command, Mes
     }
 
     private final String runId;
+    private final Timer persistTimer;
+    private final Timer recoveryTimer;
+    private final long startedNanos = System.nanoTime();
 
-    private RunEntity(String runId) {
+    private RunEntity(String runId, MeterRegistry registry) {
         super(PersistenceId.of(TYPE, runId));
         this.runId = runId;
+        this.persistTimer = Timer.builder("nps.journal.persist").description("one run event persisted in the journal")
+                .publishPercentileHistogram().register(registry);
+        this.recoveryTimer = Timer.builder("nps.journal.recovery").description("a run entity's recovery from the journal")
+                .register(registry);
     }
 
     public static Behavior<Command> create(String runId) {
-        return new RunEntity(runId);
+        return create(runId, RunMeters.NONE.registry());
+    }
+
+    /** As above, timing persists and recovery into {@code registry} (nps.journal.persist, nps.journal.recovery). */
+    public static Behavior<Command> create(String runId, MeterRegistry registry) {
+        return new RunEntity(runId, registry);
+    }
+
+    /** Persists {@code event}; its latency (command to stored) goes to nps.journal.persist. */
+    private Effect<Message, RunState> persist(Message event, java.util.function.Consumer<RunState> then) {
+        long t0 = System.nanoTime();
+        return Effect().persist(event).thenRun(s -> {
+            persistTimer.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+            then.accept(s);
+        });
+    }
+
+    @Override
+    public SignalHandler<RunState> signalHandler() {
+        return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(),
+                s -> recoveryTimer.record(System.nanoTime() - startedNanos, java.util.concurrent.TimeUnit.NANOSECONDS)).build();
     }
 
     @Override
@@ -77,16 +108,16 @@ public final class RunEntity extends EventSourcedBehavior<RunEntity.Command, Mes
     private Effect<Message, RunState> onCommand(RunState state, Command c) {
         return switch (c) {
             case Open o -> open(state, o);
-            case KeepGeneration k -> Effect().persist(k.kept());
-            case FinishSearch f -> Effect().persist(f.finished()).thenRun(s -> f.replyTo().tell(Done.getInstance()));
-            case End e -> Effect().persist(e.ended()).thenRun(s -> e.replyTo().tell(Done.getInstance()));
+            case KeepGeneration k -> persist(k.kept(), s -> { });
+            case FinishSearch f -> persist(f.finished(), s -> f.replyTo().tell(Done.getInstance()));
+            case End e -> persist(e.ended(), s -> e.replyTo().tell(Done.getInstance()));
             case Get g -> Effect().none().thenRun(s -> g.replyTo().tell(s));
         };
     }
 
     private Effect<Message, RunState> open(RunState state, Open o) {
         if (state.opened() == null) {
-            return Effect().persist(o.opened()).thenRun(s -> o.replyTo().tell(new Opened(s, null)));
+            return persist(o.opened(), s -> o.replyTo().tell(new Opened(s, null)));
         }
         if (!state.opened().getFingerprint().equals(o.opened().getFingerprint())) {
             String refusal = "run " + runId + " was started as " + state.opened().getDescription()
@@ -98,7 +129,7 @@ public final class RunEntity extends EventSourcedBehavior<RunEntity.Command, Mes
             return Effect().none().thenRun(s -> o.replyTo().tell(new Opened(s, null)));
         }
         // cancelled or failed: reopening resumes it
-        return Effect().persist(state.opened()).thenRun(s -> o.replyTo().tell(new Opened(s, null)));
+        return persist(state.opened(), s -> o.replyTo().tell(new Opened(s, null)));
     }
 
     private static String abbrev(String sha) {

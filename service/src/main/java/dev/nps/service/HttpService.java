@@ -26,6 +26,7 @@ public final class HttpService {
         TenantStore store = TenantStore.open(journal);
         ServiceApi api = new ServiceApi(node.settings().storageRoot(), store, (run, c) -> ServedRuns.ask(node.system(), run, c, ASK),
                 check, settings.maxBodyBytes(), settings.limits(), Materializer.matFromSystem(node.system()));
+        HttpMetrics metrics = new HttpMetrics(node.metrics().registry(), token -> store.byToken(token).map(TenantStore.Tenant::name));
         ServerBinding binding;
         try {
             var server = Http.get(node.system()).newServerAt(settings.host(), settings.port())
@@ -33,7 +34,7 @@ public final class HttpService {
             if (settings.tls().isPresent()) {
                 server = server.enableHttps(ConnectionContext.httpsServer(sslContext(settings.tls().get())));
             }
-            binding = server.bind(api.route()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            binding = server.bind(metrics.wrap(api.route())).toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (IllegalArgumentException e) {
             store.close();
             throw e;
@@ -46,12 +47,12 @@ public final class HttpService {
         binding.addToCoordinatedShutdown(Duration.ofSeconds(5), node.system());
         org.apache.pekko.actor.CoordinatedShutdown.get(node.system()).addJvmShutdownHook(() -> {
             api.close();
+            metrics.close();
             store.close();
         });
-        System.out.printf("nps serve: HTTP service at %s://%s:%d/v1 (tenants and runs in the %s)%n",
+        dev.nps.cluster.Console.say("HTTP service at %s://%s:%d/v1 (tenants and runs in the %s)",
                 settings.tls().isPresent() ? "https" : "http", settings.host(),
                 binding.localAddress().getPort(), journal.describe());
-        System.out.flush();
         return binding;
     }
 

@@ -10,14 +10,28 @@ import dev.nps.protocol.CandidateSpec;
  * buffers allocated once, and kept loaded while consecutive units belong to it.
  */
 public final class OrtBackend implements ScoringBackend {
+    /** Told each candidate's load times (a node's slot meters); must be quick. */
+    @FunctionalInterface
+    public interface LoadListener {
+        LoadListener NONE = (materializeNanos, sessionNanos) -> { };
+
+        void loaded(long materializeNanos, long sessionNanos);
+    }
+
     private final SearchData data;
     private final Materializer materializer;
+    private final LoadListener onLoad;
     private CandidateSpec loadedSpec;
     private ScoringSession session;
 
     public OrtBackend(SearchData data) {
+        this(data, LoadListener.NONE);
+    }
+
+    public OrtBackend(SearchData data, LoadListener onLoad) {
         this.data = data;
         this.materializer = new Materializer(data);
+        this.onLoad = onLoad;
     }
 
     @Override
@@ -30,7 +44,9 @@ public final class OrtBackend implements ScoringBackend {
         var weights = materializer.materialize(spec);
         long t1 = System.nanoTime();
         session = data.scorer().load(weights);
-        data.cost().loaded(t1 - t0, System.nanoTime() - t1);
+        long t2 = System.nanoTime();
+        data.cost().loaded(t1 - t0, t2 - t1);
+        onLoad.loaded(t1 - t0, t2 - t1);
         loadedSpec = spec;
     }
 
