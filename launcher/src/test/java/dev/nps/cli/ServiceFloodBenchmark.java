@@ -31,12 +31,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * 50 ms; the wall time of the run and the latency of its status requests are measured alone (after a
  * warm-up run), then
  * while tenant "flood" offers 10,000 status requests a second (GET /v1/runs, 32 connections) under
- * the default tenant-requests-per-second of 100, then alone again, twice. The flood's client is a raw
+ * the default tenant-requests-per-second of 100 (or the third argument; 0: no limit), then alone again, twice. The flood's client is a raw
  * keep-alive socket writer, cheap beside the server's work. In-JVM node, H2 journal,
  * loopback HTTP; the load generator shares the machine.
  *
  * <pre>{@code
- * java -cp <launcher test classpath> -Dnps.repo.root=. dev.nps.cli.ServiceFloodBenchmark /tmp/nps-flood-bench [generations]
+ * java -cp <launcher test classpath> -Dnps.repo.root=. dev.nps.cli.ServiceFloodBenchmark /tmp/nps-flood-bench [generations [requests-per-second]]
  * }</pre>
  */
 public final class ServiceFloodBenchmark {
@@ -51,6 +51,7 @@ public final class ServiceFloodBenchmark {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "/tmp/nps-flood-bench");
         String generations = args.length > 1 ? args[1] : "20";
+        double rate = args.length > 2 ? Double.parseDouble(args[2]) : ServiceSettings.Limits.DEFAULT.tenantRequestsPerSecond();
         Files.createDirectories(dir);
         Path root = dir.resolve("root-" + System.nanoTime());
         int port = ServeChild.freePort();
@@ -70,7 +71,9 @@ public final class ServiceFloodBenchmark {
             flood = store.add(new TenantStore.Tenant("flood", 1, 0, 0, 0, 0, false, 0));
         }
         CliFixture.copyDigits(ServiceApi.area(root, "bob").resolve("digits"));
-        HttpService.start(node, journal, new ServiceSettings("127.0.0.1", httpPort, 65536), ServedCommands::problem);
+        ServiceSettings.Limits d = ServiceSettings.Limits.DEFAULT;
+        HttpService.start(node, journal, new ServiceSettings("127.0.0.1", httpPort, 65536, Optional.empty(), new ServiceSettings.Limits(
+                d.maxUploadBytes(), rate, d.idleTimeout(), d.requestTimeout(), d.maxConnections())), ServedCommands::problem);
         String base = "http://127.0.0.1:" + httpPort + "/v1/runs";
         HttpClient http = HttpClient.newHttpClient();
         String body = JSON.createObjectNode().put("command", "merge").put("spec", "digits/spec.conf").set("args", JSON.valueToTree(
