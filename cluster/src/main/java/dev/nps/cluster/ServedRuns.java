@@ -293,7 +293,7 @@ public final class ServedRuns {
             ActorSystem<?> system = ctx.getSystem();
             ActorRef<Object> self = ctx.getSelf();
             var args = opened.getRequest().getArgsList();
-            String tenant = dev.nps.run.RunMeters.tenantOf(args);
+            String tenant = dev.nps.run.RunMeters.tenantOf(opened.getRequest());
             String kind = dev.nps.run.RunMeters.kindOf(args);
             dev.nps.run.RunMeters runMeters = NodeMetrics.of(system).runs();
             thread = Thread.ofPlatform().name("nps-run-" + run).daemon().start(() -> {

@@ -36,7 +36,7 @@ final class SearchBackend implements AutoCloseable {
         if (served != null) { // a run executed by `nps serve`: the node's evaluators, the node's journal
             SearchBackend b = new SearchBackend(null, served.durable().runner(new ClusterSearch(served.node(), runtime.spec,
                     runtime.scorerOptions(plan), runtime.unsharedPolicy()).withShare(served.weight(), served.maxSlots())
-                    .withTenant(dev.nps.run.RunMeters.tenantOf(served.durable().atOpen().opened().getRequest().getArgsList()))));
+                    .withTenant(dev.nps.run.RunMeters.tenantOf(served.durable().atOpen().opened().getRequest()))));
             b.served = true;
             return b;
         }

@@ -43,18 +43,9 @@ public final class RunMeters {
         return registry;
     }
 
-    /** A served run's tenant from its {@code --out tenants/NAME/runs/ID}; "none" for a run outside a tenant's area. */
-    public static String tenantOf(List<String> args) {
-        int out = args.indexOf("--out");
-        if (out >= 0 && out + 1 < args.size()) {
-            String[] p = args.get(out + 1).replace('\\', '/').split("/");
-            for (int i = 0; i + 2 < p.length; i++) {
-                if (p[i].equals("tenants") && p[i + 2].equals("runs")) {
-                    return p[i + 1];
-                }
-            }
-        }
-        return "none";
+    /** A served run's tenant tag: its submitting tenant, "none" for a run not submitted through the service. */
+    public static String tenantOf(dev.nps.protocol.RunRequest request) {
+        return request.getTenant().isEmpty() ? "none" : request.getTenant();
     }
 
     /** The run kind tag: the command (merge, prune, transfer, compress), else "other" (bounded). */

@@ -19,9 +19,10 @@ class RunMetersTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         RunMeters meters = new RunMeters(registry);
         List<String> args = List.of("merge", "--method", "nps", "--out", "tenants/alice/runs/r1");
-        assertEquals("alice", RunMeters.tenantOf(args));
+        assertEquals("alice", RunMeters.tenantOf(dev.nps.protocol.RunRequest.newBuilder().addAllArgs(args).setTenant("alice").build()));
         assertEquals("merge", RunMeters.kindOf(args));
-        assertEquals("none", RunMeters.tenantOf(List.of("merge", "--out", "out")));
+        // The tenant is who submitted it, never guessed from a path: a CLI run writing under tenants/ is nobody's.
+        assertEquals("none", RunMeters.tenantOf(dev.nps.protocol.RunRequest.newBuilder().addAllArgs(args).build()));
         assertEquals("other", RunMeters.kindOf(List.of("eval")));
         meters.event("alice", "merge", RunMeters.Event.STARTED);
         try (RunMeters.Run run = meters.open("r1", "alice", "merge")) {

@@ -373,7 +373,7 @@ public final class ServiceApi extends AllDirectives {
             served.addAll(List.of("--spec", root.relativize(spec).toString(), "--out", root.relativize(out).toString()));
             // No answer (503) keeps the row: the run may have started, and its tenant must be able to see and cancel it.
             RunReport r = ask(id, RunControl.newBuilder().setSubmit(RunRequest.newBuilder().addAllArgs(served).setWeight(t.weight())
-                    .setMaxSlots(t.maxSlots())));
+                    .setMaxSlots(t.maxSlots()).setTenant(t.name())));
             if (!r.getRefusal().isEmpty()) {
                 store.removeRun(id);
                 throw bad("run refused: " + r.getRefusal());
