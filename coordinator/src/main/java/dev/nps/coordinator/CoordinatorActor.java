@@ -460,36 +460,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     }
 
     private void abortHopeless() {
-        if (config.abort() == AbortMode.OFF) {
-            return;
-        }
-        int n = candidates.length;
-        double[] lower = new double[n];
-        double[] upper = new double[n];
-        boolean[] running = new boolean[n];
-        for (int k = 0; k < n; k++) {
-            CandidateState c = candidates[k];
-            if (config.abort() == AbortMode.STATISTICAL) {
-                double[] b = c.statisticalBounds(config.statisticalDelta());
-                lower[k] = b[0];
-                upper[k] = b[1];
-            } else {
-                lower[k] = c.lower();
-                upper[k] = c.upper();
-            }
-            running[k] = !c.isFollower() && c.status() == CandidateState.Status.RUNNING;
-        }
-        int alive = 0;
-        for (CandidateState c : candidates) {
-            alive += c.status() == CandidateState.Status.ABORTED ? 0 : 1;
-        }
-        for (int k : AbortRule.toAbort(lower, upper, running, cma.mu())) {
-            // Never binds in EXACT mode (the true top mu are never dropped); keeps STATISTICAL from
-            // dropping so many that fewer than mu candidates get an exact score.
-            if (alive <= cma.mu()) {
-                break;
-            }
-            alive--;
+        for (int k : AbortRule.hopeless(candidates, config.abort(), config.statisticalDelta(), cma.mu())) {
             CandidateState c = candidates[k];
             c.abort();
             abortedInGeneration++;
