@@ -1,7 +1,6 @@
 package dev.nps.coordinator;
 
 import dev.nps.cmaes.CmaEs;
-import dev.nps.cmaes.ProtoArrays;
 import dev.nps.cmaes.CmaEsOptions;
 import dev.nps.evaluator.actor.EvaluatorActor;
 import dev.nps.protocol.Attach;
@@ -15,16 +14,13 @@ import dev.nps.protocol.EvaluatorLeft;
 import dev.nps.protocol.RunDemand;
 import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.SearchCheckpoint;
-import dev.nps.protocol.SearchCounters;
 import dev.nps.protocol.WorkRequest;
 import dev.nps.protocol.WorkUnit;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -73,10 +69,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final String run;
     private final CmaEs cma;
     private final EvaluationCache cache;
-    private final Trajectory trajectory = new Trajectory();
     private final SearchJournal journal;
-    private final long resumedWallMillis;    // wall time of the generations before a resume
-    private final double resumedCoordinatorMillis;
+    private final SearchLedger ledger;
 
     private final Map<String, ActorRef<EvaluatorActor.Command>> evaluators = new HashMap<>();
     private final LinkedHashSet<String> idle = new LinkedHashSet<>();
@@ -86,7 +80,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final Map<Long, CandidateSpec> droppedSpecs = new HashMap<>(); // for batches that arrive late
     private final Map<String, TreeSet<Integer>> inFlight = new HashMap<>(); // evaluator -> positions of its unit not yet reported
     private final Map<ActorRef<EvaluatorActor.Command>, String> watched = new HashMap<>();
-    private final Map<String, Long> batchesByEvaluator = new TreeMap<>();
     private final Map<String, Long> epochs = new HashMap<>();          // evaluator -> attachment epoch of its last request
     private ActorRef<SchedulerMessage> demandTo;                       // cluster: the slot scheduler, once it subscribed
     private int demandLimit;
@@ -95,25 +88,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private int generation;          // 0-based index of the running generation
     private double[][] xs;
     private CandidateState[] candidates; // null between generations
-    private long evaluatedInGeneration;
-    private int abortedInGeneration;
-
-    private long batchesEvaluated;
-    private long skippedByCache;
-    private long skippedByAbort;
-    private long lateBatches;
-    private long duplicateBatches;
-    private long redispatchedBatches;
-    private long cacheHits;
-    private long aborted;
-    private double[] bestX;
-    private double bestAccuracy = Double.NEGATIVE_INFINITY;
-    private CandidateSpec bestSpec;
-    private final List<GenerationStats> history = new ArrayList<>();
-    private final long startNanos = System.nanoTime();
-    private long coordinatorNanos;
-    private long listenerNanos;
-    private long handlerStart;       // when the running handler began
     private boolean finished;
 
     static Behavior<CoordinatorMessage> create(SearchSpace space, SearchConfig config, BatchOrder order,
@@ -134,8 +108,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                              List<ActorRef<EvaluatorActor.Command>> evaluatorRefs, String run, SearchListener listener,
                              SearchJournal journal, CompletableFuture<SearchResult> result) {
         super(ctx);
-        long t0 = System.nanoTime();
-        handlerStart = t0;
         this.space = space;
         this.config = config;
         this.order = order;
@@ -146,9 +118,9 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         this.journal = journal;
         SearchCheckpoint resume = journal.resumeFrom();
         this.cma = resume == null ? new CmaEs(space.x0(), config.sigma0(), CmaEsOptions.defaults(config.seed())
-                .withLambda(config.population()).withBounds(space.lower(), space.upper())) : resumed(resume, space, config);
-        this.resumedWallMillis = resume == null ? 0 : resume.getCounters().getWallMillis();
-        this.resumedCoordinatorMillis = resume == null ? 0 : resume.getCounters().getCoordinatorMillis();
+                .withLambda(config.population()).withBounds(space.lower(), space.upper())) : checkResume(resume, space, config);
+        this.generation = resume == null ? 0 : resume.getGenerationsDone();
+        this.ledger = new SearchLedger(order.size(), resume);
         this.cache = new EvaluationCache(config.cache(), order.size());
         String self = resolver.toSerializationFormat(ctx.getSelf());
         for (ActorRef<EvaluatorActor.Command> e : evaluatorRefs) {
@@ -156,7 +128,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             e.tell(new EvaluatorActor.Lease(Attach.newBuilder().setCoordinator(self).setRun(run).build()));
         }
         guarded(this::advance);
-        coordinatorNanos += System.nanoTime() - t0;
+        ledger.handlerEnds();
     }
 
     @Override
@@ -168,8 +140,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     }
 
     private Behavior<CoordinatorMessage> onTerminated(Terminated t) {
-        long t0 = System.nanoTime();
-        handlerStart = t0;
+        ledger.handlerStarts();
         String ev = watched.remove(t.getRef());
         if (ev != null) {
             guarded(() -> {
@@ -182,17 +153,16 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                 dispatch();
             });
         }
-        coordinatorNanos += System.nanoTime() - t0;
+        ledger.handlerEnds();
         return finished ? Behaviors.stopped() : this;
     }
 
     private Behavior<CoordinatorMessage> onMessage(CoordinatorMessage m) {
-        long t0 = System.nanoTime();
-        handlerStart = t0;
+        ledger.handlerStarts();
         if (journal.cancelled() && !finished) {
             finished = true;
             result.completeExceptionally(new SearchCancelledException("the run was cancelled after " + generation
-                    + " of " + config.generations() + " generations of this search", history));
+                    + " of " + config.generations() + " generations of this search", ledger.history()));
             return Behaviors.stopped();
         }
         guarded(() -> {
@@ -208,7 +178,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                 case KIND_NOT_SET -> getContext().getLog().warn("ignoring an empty coordinator message");
             }
         });
-        coordinatorNanos += System.nanoTime() - t0;
+        ledger.handlerEnds();
         return finished ? Behaviors.stopped() : this;
     }
 
@@ -218,38 +188,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         } catch (RuntimeException e) {
             fail(e.getMessage() == null ? e.toString() : e.getMessage());
         }
-    }
-
-    /**
-     * CMA-ES as the checkpoint left it, after checking the checkpoint belongs to this search; the
-     * history, the best so far and the counters are restored into this actor, and the trajectory
-     * digest re-reads every kept generation, so the resumed search ends with the digest of an
-     * undisturbed one.
-     */
-    private CmaEs resumed(SearchCheckpoint cp, SearchSpace space, SearchConfig config) {
-        CmaEs es = checkResume(cp, space, config);
-        generation = cp.getGenerationsDone();
-        for (var g : cp.getHistoryList()) {
-            GenerationStats stats = SearchRecords.fromProto(g);
-            history.add(stats);
-            trajectory.generation(stats.mean(), stats.sigma());
-        }
-        if (cp.getBestXCount() > 0) {
-            bestX = ProtoArrays.unboxed(cp.getBestXList());
-            bestAccuracy = cp.getBestAccuracy();
-            bestSpec = cp.getBestSpec();
-        }
-        SearchCounters k = cp.getCounters();
-        batchesEvaluated = k.getBatchesEvaluated();
-        skippedByCache = k.getSkippedByCache();
-        skippedByAbort = k.getSkippedByAbort();
-        lateBatches = k.getLateBatches();
-        cacheHits = k.getCacheHits();
-        aborted = k.getAbortedCandidates();
-        duplicateBatches = k.getDuplicateBatches();
-        redispatchedBatches = k.getRedispatchedBatches();
-        batchesByEvaluator.putAll(k.getBatchesByEvaluatorMap());
-        return es;
     }
 
     /** CMA-ES from {@code cp}; IllegalArgumentException, saying why, if {@code cp} belongs to another search. */
@@ -272,31 +210,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             throw new IllegalArgumentException("the checkpoint to resume from does not belong to this search: " + differs);
         }
         return CmaEs.fromProto(kept);
-    }
-
-    /** This search between generations: what {@link SearchJournal#generationDone} keeps. */
-    private SearchCheckpoint checkpoint() {
-        SearchCheckpoint.Builder b = SearchCheckpoint.newBuilder().setGenerationsDone(generation).setCmaes(cma.toProto())
-                .setBestAccuracy(bestAccuracy).setCounters(counters());
-        history.forEach(s -> b.addHistory(SearchRecords.toProto(s)));
-        if (bestX != null) {
-            b.addAllBestX(ProtoArrays.boxed(bestX)).setBestSpec(bestSpec);
-        }
-        return b.build();
-    }
-
-    private SearchCounters counters() {
-        return SearchCounters.newBuilder().setBatchesEvaluated(batchesEvaluated).setSkippedByCache(skippedByCache)
-                .setSkippedByAbort(skippedByAbort).setLateBatches(lateBatches).setCacheHits(cacheHits)
-                .setAbortedCandidates(aborted).setDuplicateBatches(duplicateBatches)
-                .setRedispatchedBatches(redispatchedBatches).putAllBatchesByEvaluator(batchesByEvaluator)
-                .setWallMillis(resumedWallMillis + (System.nanoTime() - startNanos) / 1_000_000)
-                .setCoordinatorMillis(resumedCoordinatorMillis + coordinatorMillis())
-                .build();
-    }
-
-    private double coordinatorMillis() {
-        return (coordinatorNanos + (System.nanoTime() - handlerStart) - listenerNanos) / 1e6;
     }
 
     // ------------------------------------------------------------------ messages
@@ -352,7 +265,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         if (!finished) {
             finished = true;
             String why = c.getReason().isEmpty() ? "search cancelled" : "search cancelled: " + c.getReason();
-            result.completeExceptionally(new SearchCancelledException(why, history));
+            result.completeExceptionally(new SearchCancelledException(why, ledger.history()));
         }
     }
 
@@ -370,7 +283,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         for (int p : left.descendingSet()) { // addFirst in reverse keeps them in order
             again += candidates[k].requeue(p) ? 1 : 0;
         }
-        redispatchedBatches += again;
+        ledger.redispatched(again);
         return again;
     }
 
@@ -387,7 +300,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             if (spec != null) {
                 cache.record(spec, position, s.getCorrect());
             }
-            lateBatches++;
+            ledger.late();
             return;
         }
         CandidateState c = candidates[(int) (id % population)];
@@ -396,12 +309,11 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             unit.remove(position);
         }
         if (!c.firstReport(position)) {
-            duplicateBatches++;
+            ledger.duplicate();
             return;
         }
-        batchesByEvaluator.merge(s.getEvaluator(), 1L, Long::sum);
+        ledger.scored(s.getEvaluator());
         cache.record(c.spec, position, s.getCorrect());
-        evaluatedInGeneration++;
         if (c.status() == CandidateState.Status.RUNNING) {
             c.record(position, s.getCorrect());
             advance();
@@ -442,8 +354,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                     : new CandidateState(k, id, xs[k], spec, order, cache.lookup(spec));
             leaders.putIfAbsent(spec, candidates[k]);
         }
-        evaluatedInGeneration = 0;
-        abortedInGeneration = 0;
+        ledger.startGeneration();
         lastCandidate.clear();
         assigned.clear();
         workers = new int[population];
@@ -463,7 +374,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         for (int k : AbortRule.hopeless(candidates, config.abort(), config.statisticalDelta(), cma.mu())) {
             CandidateState c = candidates[k];
             c.abort();
-            abortedInGeneration++;
+            ledger.aborted();
             droppedSpecs.put(c.id, c.spec);
             EvaluatorActor.Command abort = new EvaluatorActor.Abort(run, c.id);
             assigned.forEach((ev, idx) -> {
@@ -474,59 +385,30 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         }
     }
 
+    /**
+     * CMA-ES is told -accuracy for a fully scored candidate and -upper for a dropped one (why that
+     * leaves its update exact: see the class comment).
+     */
     private void finishGeneration() {
-        int population = candidates.length;
-        double[] fitness = new double[population];
-        double genBest = Double.NEGATIVE_INFINITY;
-        int genBestIndex = -1;
-        double sum = 0;
-        int done = 0;
-        int hits = 0;
-        long fromCache = 0;
-        for (int k = 0; k < population; k++) {
+        double[] fitness = new double[candidates.length];
+        for (int k = 0; k < candidates.length; k++) {
             CandidateState c = candidates[k];
-            fromCache += c.cachedBatches;
-            hits += c.cachedBatches > 0 ? 1 : 0;
-            switch (c.status()) {
-                case DONE -> {
-                    double acc = c.lower();
-                    fitness[k] = -acc;
-                    sum += acc;
-                    done++;
-                    if (acc > genBest) {
-                        genBest = acc;
-                        genBestIndex = k;
-                    }
-                }
-                case ABORTED -> fitness[k] = -c.upper();
+            fitness[k] = switch (c.status()) {
+                case DONE -> -c.lower();
+                case ABORTED -> -c.upper();
                 case RUNNING -> throw new IllegalStateException("generation finished with candidate " + k + " still running");
-            }
+            };
         }
         cma.tell(xs, fitness);
-        if (genBest > bestAccuracy) {
-            bestAccuracy = genBest;
-            bestX = xs[genBestIndex].clone();
-            bestSpec = candidates[genBestIndex].spec;
-        }
-        long total = (long) population * order.size();
-        long skippedAbort = total - evaluatedInGeneration - fromCache;
-        batchesEvaluated += evaluatedInGeneration;
-        skippedByCache += fromCache;
-        skippedByAbort += skippedAbort;
-        cacheHits += hits;
-        aborted += abortedInGeneration;
         double[] mean = cma.mean();
-        trajectory.generation(mean, cma.sigma());
-        GenerationStats stats = new GenerationStats(generation + 1, mean, cma.sigma(), space.subspaceWeights(mean),
-                genBest, sum / done, xs[genBestIndex].clone(), evaluatedInGeneration, fromCache, skippedAbort,
-                (fromCache + skippedAbort) / (double) total, abortedInGeneration, hits);
-        history.add(stats);
+        GenerationStats stats = ledger.generationDone(generation + 1, candidates, xs, mean, cma.sigma(),
+                space.subspaceWeights(mean));
         candidates = null;
         generation++;
         long t0 = System.nanoTime();
         listener.onGeneration(stats);
-        journal.generationDone(checkpoint());
-        listenerNanos += System.nanoTime() - t0;
+        journal.generationDone(ledger.checkpoint(generation, cma.toProto()));
+        ledger.outside(System.nanoTime() - t0);
         if (generation == config.generations()) {
             finish();
         }
@@ -534,12 +416,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
 
     private void finish() {
         finished = true;
-        long wall = resumedWallMillis + (System.nanoTime() - startNanos) / 1_000_000;
-        double coordMillis = resumedCoordinatorMillis + coordinatorMillis();
-        result.complete(new SearchResult(config.seed(), generation, cma.lambda(), (long) generation * cma.lambda(),
-                order.size(), batchesEvaluated, skippedByCache, skippedByAbort, lateBatches, cacheHits, aborted,
-                bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis,
-                duplicateBatches, redispatchedBatches, batchesByEvaluator, dev.nps.evaluator.actor.EvaluatorCost.Snapshot.NONE));
+        result.complete(ledger.result(config.seed(), generation, cma.lambda()));
     }
 
     // ------------------------------------------------------------------ work
