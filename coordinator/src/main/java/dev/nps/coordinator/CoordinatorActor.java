@@ -4,7 +4,6 @@ import dev.nps.cmaes.CmaEs;
 import dev.nps.cmaes.CmaEsOptions;
 import dev.nps.evaluator.actor.EvaluatorActor;
 import dev.nps.protocol.Attach;
-import dev.nps.protocol.BatchRef;
 import dev.nps.protocol.BatchScored;
 import dev.nps.protocol.CancelSearch;
 import dev.nps.protocol.CandidateSpec;
@@ -15,13 +14,9 @@ import dev.nps.protocol.RunDemand;
 import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.SearchCheckpoint;
 import dev.nps.protocol.WorkRequest;
-import dev.nps.protocol.WorkUnit;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -56,6 +51,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * {@link DemandSubscription} the coordinator tells that scheduler how many evaluators it can use
  * whenever the number changes; {@link CancelSearch} ends the search with {@link SearchCancelledException}.
  *
+ * <p>This actor is the generation lifecycle and the message handling; who holds which batches is
+ * kept in {@link WorkBook}, what is dropped is decided by {@link AbortRule#hopeless}, and the counts,
+ * the best so far and the records built from them are kept in {@link SearchLedger}.
+ *
  * <p>Local inputs (search space, result future) arrive through the factory; every message it
  * receives or sends is protobuf, with actor references as strings.
  */
@@ -71,16 +70,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final EvaluationCache cache;
     private final SearchJournal journal;
     private final SearchLedger ledger;
-
-    private final Map<String, ActorRef<EvaluatorActor.Command>> evaluators = new HashMap<>();
-    private final LinkedHashSet<String> idle = new LinkedHashSet<>();
-    private final Map<String, Integer> assigned = new HashMap<>();      // evaluator -> candidate index it works on
-    private int[] workers = new int[0];                                 // candidate index -> evaluators working on it
-    private final Map<String, Integer> lastCandidate = new HashMap<>(); // evaluator -> last candidate index this generation
+    private final WorkBook book;
     private final Map<Long, CandidateSpec> droppedSpecs = new HashMap<>(); // for batches that arrive late
-    private final Map<String, TreeSet<Integer>> inFlight = new HashMap<>(); // evaluator -> positions of its unit not yet reported
-    private final Map<ActorRef<EvaluatorActor.Command>, String> watched = new HashMap<>();
-    private final Map<String, Long> epochs = new HashMap<>();          // evaluator -> attachment epoch of its last request
     private ActorRef<SchedulerMessage> demandTo;                       // cluster: the slot scheduler, once it subscribed
     private int demandLimit;
     private int lastDemand = -1;
@@ -121,10 +112,11 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                 .withLambda(config.population()).withBounds(space.lower(), space.upper())) : checkResume(resume, space, config);
         this.generation = resume == null ? 0 : resume.getGenerationsDone();
         this.ledger = new SearchLedger(order.size(), resume);
+        this.book = new WorkBook(run, config.batchesPerUnit(), ledger::redispatched);
         this.cache = new EvaluationCache(config.cache(), order.size());
         String self = resolver.toSerializationFormat(ctx.getSelf());
         for (ActorRef<EvaluatorActor.Command> e : evaluatorRefs) {
-            evaluators.put(resolver.toSerializationFormat(e), e);
+            book.join(resolver.toSerializationFormat(e), e, false); // local: not watched
             e.tell(new EvaluatorActor.Lease(Attach.newBuilder().setCoordinator(self).setRun(run).build()));
         }
         guarded(this::advance);
@@ -141,14 +133,10 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
 
     private Behavior<CoordinatorMessage> onTerminated(Terminated t) {
         ledger.handlerStarts();
-        String ev = watched.remove(t.getRef());
+        String ev = book.watchedName(t.getRef());
         if (ev != null) {
             guarded(() -> {
-                evaluators.remove(ev);
-                idle.remove(ev);
-                lastCandidate.remove(ev);
-                epochs.remove(ev);
-                int again = release(ev);
+                int again = book.remove(ev, false);
                 getContext().getLog().info("evaluator {} lost; {} batches handed out again", ev, again);
                 dispatch();
             });
@@ -220,16 +208,13 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         String ev = r.getEvaluator();
-        evaluators.computeIfAbsent(ev, name -> {
-            ActorRef<EvaluatorActor.Command> ref = resolver.resolveActorRef(name);
-            watched.put(ref, name);
+        if (!book.serves(ev)) {
+            ActorRef<EvaluatorActor.Command> ref = resolver.resolveActorRef(ev);
+            book.join(ev, ref, true);
             getContext().watch(ref);
-            getContext().getLog().info("evaluator {} joined the run", name);
-            return ref;
-        });
-        release(ev); // normally empty: an evaluator asks once its unit is done or dropped
-        epochs.put(ev, r.getEpoch());
-        idle.add(ev);
+            getContext().getLog().info("evaluator {} joined the run", ev);
+        }
+        book.ready(ev, r.getEpoch());
         dispatch();
     }
 
@@ -239,15 +224,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         String ev = l.getEvaluator();
-        ActorRef<EvaluatorActor.Command> ref = evaluators.remove(ev);
+        ActorRef<EvaluatorActor.Command> ref = book.ref(ev);
         if (ref == null) {
             return;
         }
-        watched.remove(ref);
         getContext().unwatch(ref);
-        idle.remove(ev);
-        epochs.remove(ev);
-        int again = release(ev); // lastCandidate stays: back within the generation, it resumes its loaded candidate
+        int again = book.remove(ev, true); // back within the generation, it resumes its loaded candidate
         if (again > 0) {
             getContext().getLog().info("evaluator {} left the run; {} batches handed out again", ev, again);
         }
@@ -269,24 +251,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         }
     }
 
-    /** Forgets {@code ev}'s unit; its batches that never reported are handed out again. */
-    private int release(String ev) {
-        Integer k = assigned.remove(ev);
-        if (k != null && candidates != null) {
-            workers[k]--;
-        }
-        TreeSet<Integer> left = inFlight.remove(ev);
-        if (k == null || left == null || candidates == null) {
-            return 0;
-        }
-        int again = 0;
-        for (int p : left.descendingSet()) { // addFirst in reverse keeps them in order
-            again += candidates[k].requeue(p) ? 1 : 0;
-        }
-        ledger.redispatched(again);
-        return again;
-    }
-
     private void onScored(BatchScored s) {
         int population = cma.lambda();
         long id = s.getCandidate();
@@ -304,10 +268,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         CandidateState c = candidates[(int) (id % population)];
-        TreeSet<Integer> unit = inFlight.get(s.getEvaluator());
-        if (unit != null) {
-            unit.remove(position);
-        }
+        book.reported(s.getEvaluator(), position);
         if (!c.firstReport(position)) {
             ledger.duplicate();
             return;
@@ -355,10 +316,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             leaders.putIfAbsent(spec, candidates[k]);
         }
         ledger.startGeneration();
-        lastCandidate.clear();
-        assigned.clear();
-        workers = new int[population];
-        inFlight.clear();
+        book.startGeneration(candidates);
     }
 
     private boolean generationComplete() {
@@ -376,12 +334,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             c.abort();
             ledger.aborted();
             droppedSpecs.put(c.id, c.spec);
-            EvaluatorActor.Command abort = new EvaluatorActor.Abort(run, c.id);
-            assigned.forEach((ev, idx) -> {
-                if (idx == k) {
-                    evaluators.get(ev).tell(abort);
-                }
-            });
+            book.tellWorkersOf(k, new EvaluatorActor.Abort(run, c.id));
         }
     }
 
@@ -404,6 +357,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         GenerationStats stats = ledger.generationDone(generation + 1, candidates, xs, mean, cma.sigma(),
                 space.subspaceWeights(mean));
         candidates = null;
+        book.endGeneration();
         generation++;
         long t0 = System.nanoTime();
         listener.onGeneration(stats);
@@ -422,25 +376,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     // ------------------------------------------------------------------ work
 
     private void dispatch() {
-        Iterator<String> it = candidates == null ? java.util.Collections.emptyIterator() : idle.iterator();
-        while (it.hasNext()) {
-            String ev = it.next();
-            CandidateState c = choose(ev);
-            if (c == null) {
-                break;
-            }
-            List<BatchRef> unit = c.takeUnit(config.batchesPerUnit());
-            it.remove();
-            TreeSet<Integer> positions = new TreeSet<>();
-            unit.forEach(b -> positions.add(b.getPosition()));
-            inFlight.put(ev, positions);
-            assigned.put(ev, c.index);
-            workers[c.index]++;
-            lastCandidate.put(ev, c.index);
-            evaluators.get(ev).tell(new EvaluatorActor.Work(WorkUnit.newBuilder()
-                    .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit).setRun(run).setEpoch(epochs.getOrDefault(ev, 0L))
-                    .build()));
-        }
+        book.dispatch();
         reportDemand();
     }
 
@@ -449,47 +385,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         if (demandTo == null || finished) {
             return;
         }
-        long wanted = assigned.size(); // busy evaluators
-        int perUnit = config.batchesPerUnit();
-        if (candidates != null) {
-            for (CandidateState c : candidates) {
-                if (wanted >= demandLimit) {
-                    break;
-                }
-                wanted += (c.pendingCount() + perUnit - 1) / perUnit; // units ready to hand out
-            }
-        }
-        int d = (int) Math.min(wanted, demandLimit);
+        int d = book.demand(demandLimit);
         if (d != lastDemand) {
             lastDemand = d;
             demandTo.tell(SchedulerMessage.newBuilder().setDemand(RunDemand.newBuilder().setRun(run).setSlots(d)
-                    .addAllIdle(idle)).build());
+                    .addAllIdle(book.idle())).build());
         }
-    }
-
-    /**
-     * The candidate an idle evaluator works on next: the one it worked on before (its model is
-     * loaded), else the first one nobody works on, else the first with batches left. Candidates are
-     * taken in ask order, so early ones finish first and give later ones a bar to be dropped against.
-     */
-    private CandidateState choose(String ev) {
-        Integer last = lastCandidate.get(ev);
-        if (last != null && candidates[last].hasPending()) {
-            return candidates[last];
-        }
-        CandidateState fallback = null;
-        for (CandidateState c : candidates) {
-            if (!c.hasPending()) {
-                continue;
-            }
-            if (workers[c.index] == 0) { // a counter, not a scan of the evaluators: O(population) per dispatch
-                return c;
-            }
-            if (fallback == null) {
-                fallback = c;
-            }
-        }
-        return fallback;
     }
 
     private void fail(String message) {
