@@ -19,6 +19,44 @@ final class AbortRule {
     }
 
     /**
+     * The running candidates of a generation to drop now, ascending. No more are dropped than
+     * leave mu alive: that cap never binds in EXACT mode (the true top mu are never dropped), it
+     * keeps STATISTICAL from leaving fewer than mu candidates with an exact score.
+     */
+    static List<Integer> hopeless(CandidateState[] candidates, AbortMode mode, double delta, int mu) {
+        List<Integer> out = new ArrayList<>();
+        if (mode == AbortMode.OFF) {
+            return out;
+        }
+        int n = candidates.length;
+        double[] lower = new double[n];
+        double[] upper = new double[n];
+        boolean[] running = new boolean[n];
+        int alive = 0;
+        for (int k = 0; k < n; k++) {
+            CandidateState c = candidates[k];
+            if (mode == AbortMode.STATISTICAL) {
+                double[] b = c.statisticalBounds(delta);
+                lower[k] = b[0];
+                upper[k] = b[1];
+            } else {
+                lower[k] = c.lower();
+                upper[k] = c.upper();
+            }
+            running[k] = !c.isFollower() && c.status() == CandidateState.Status.RUNNING;
+            alive += c.status() == CandidateState.Status.ABORTED ? 0 : 1;
+        }
+        for (int k : toAbort(lower, upper, running, mu)) {
+            if (alive <= mu) {
+                break;
+            }
+            alive--;
+            out.add(k);
+        }
+        return out;
+    }
+
+    /**
      * @param lower   per candidate, a lower bound of its final accuracy
      * @param upper   per candidate, an upper bound of its final accuracy
      * @param running per candidate, whether it may be dropped (still scored, not a follower)

@@ -1,11 +1,9 @@
 package dev.nps.coordinator;
 
 import dev.nps.cmaes.CmaEs;
-import dev.nps.cmaes.ProtoArrays;
 import dev.nps.cmaes.CmaEsOptions;
 import dev.nps.evaluator.actor.EvaluatorActor;
 import dev.nps.protocol.Attach;
-import dev.nps.protocol.BatchRef;
 import dev.nps.protocol.BatchScored;
 import dev.nps.protocol.CancelSearch;
 import dev.nps.protocol.CandidateSpec;
@@ -15,17 +13,10 @@ import dev.nps.protocol.EvaluatorLeft;
 import dev.nps.protocol.RunDemand;
 import dev.nps.protocol.SchedulerMessage;
 import dev.nps.protocol.SearchCheckpoint;
-import dev.nps.protocol.SearchCounters;
 import dev.nps.protocol.WorkRequest;
-import dev.nps.protocol.WorkUnit;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -60,6 +51,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * {@link DemandSubscription} the coordinator tells that scheduler how many evaluators it can use
  * whenever the number changes; {@link CancelSearch} ends the search with {@link SearchCancelledException}.
  *
+ * <p>This actor is the generation lifecycle and the message handling; who holds which batches is
+ * kept in {@link WorkBook}, what is dropped is decided by {@link AbortRule#hopeless}, and the counts,
+ * the best so far and the records built from them are kept in {@link SearchLedger}.
+ *
  * <p>Local inputs (search space, result future) arrive through the factory; every message it
  * receives or sends is protobuf, with actor references as strings.
  */
@@ -73,21 +68,10 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private final String run;
     private final CmaEs cma;
     private final EvaluationCache cache;
-    private final Trajectory trajectory = new Trajectory();
     private final SearchJournal journal;
-    private final long resumedWallMillis;    // wall time of the generations before a resume
-    private final double resumedCoordinatorMillis;
-
-    private final Map<String, ActorRef<EvaluatorActor.Command>> evaluators = new HashMap<>();
-    private final LinkedHashSet<String> idle = new LinkedHashSet<>();
-    private final Map<String, Integer> assigned = new HashMap<>();      // evaluator -> candidate index it works on
-    private int[] workers = new int[0];                                 // candidate index -> evaluators working on it
-    private final Map<String, Integer> lastCandidate = new HashMap<>(); // evaluator -> last candidate index this generation
+    private final SearchLedger ledger;
+    private final WorkBook book;
     private final Map<Long, CandidateSpec> droppedSpecs = new HashMap<>(); // for batches that arrive late
-    private final Map<String, TreeSet<Integer>> inFlight = new HashMap<>(); // evaluator -> positions of its unit not yet reported
-    private final Map<ActorRef<EvaluatorActor.Command>, String> watched = new HashMap<>();
-    private final Map<String, Long> batchesByEvaluator = new TreeMap<>();
-    private final Map<String, Long> epochs = new HashMap<>();          // evaluator -> attachment epoch of its last request
     private ActorRef<SchedulerMessage> demandTo;                       // cluster: the slot scheduler, once it subscribed
     private int demandLimit;
     private int lastDemand = -1;
@@ -95,25 +79,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     private int generation;          // 0-based index of the running generation
     private double[][] xs;
     private CandidateState[] candidates; // null between generations
-    private long evaluatedInGeneration;
-    private int abortedInGeneration;
-
-    private long batchesEvaluated;
-    private long skippedByCache;
-    private long skippedByAbort;
-    private long lateBatches;
-    private long duplicateBatches;
-    private long redispatchedBatches;
-    private long cacheHits;
-    private long aborted;
-    private double[] bestX;
-    private double bestAccuracy = Double.NEGATIVE_INFINITY;
-    private CandidateSpec bestSpec;
-    private final List<GenerationStats> history = new ArrayList<>();
-    private final long startNanos = System.nanoTime();
-    private long coordinatorNanos;
-    private long listenerNanos;
-    private long handlerStart;       // when the running handler began
     private boolean finished;
 
     static Behavior<CoordinatorMessage> create(SearchSpace space, SearchConfig config, BatchOrder order,
@@ -134,8 +99,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                              List<ActorRef<EvaluatorActor.Command>> evaluatorRefs, String run, SearchListener listener,
                              SearchJournal journal, CompletableFuture<SearchResult> result) {
         super(ctx);
-        long t0 = System.nanoTime();
-        handlerStart = t0;
         this.space = space;
         this.config = config;
         this.order = order;
@@ -146,17 +109,18 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         this.journal = journal;
         SearchCheckpoint resume = journal.resumeFrom();
         this.cma = resume == null ? new CmaEs(space.x0(), config.sigma0(), CmaEsOptions.defaults(config.seed())
-                .withLambda(config.population()).withBounds(space.lower(), space.upper())) : resumed(resume, space, config);
-        this.resumedWallMillis = resume == null ? 0 : resume.getCounters().getWallMillis();
-        this.resumedCoordinatorMillis = resume == null ? 0 : resume.getCounters().getCoordinatorMillis();
+                .withLambda(config.population()).withBounds(space.lower(), space.upper())) : checkResume(resume, space, config);
+        this.generation = resume == null ? 0 : resume.getGenerationsDone();
+        this.ledger = new SearchLedger(order.size(), resume);
+        this.book = new WorkBook(run, config.batchesPerUnit(), ledger::redispatched);
         this.cache = new EvaluationCache(config.cache(), order.size());
         String self = resolver.toSerializationFormat(ctx.getSelf());
         for (ActorRef<EvaluatorActor.Command> e : evaluatorRefs) {
-            evaluators.put(resolver.toSerializationFormat(e), e);
+            book.join(resolver.toSerializationFormat(e), e, false); // local: not watched
             e.tell(new EvaluatorActor.Lease(Attach.newBuilder().setCoordinator(self).setRun(run).build()));
         }
         guarded(this::advance);
-        coordinatorNanos += System.nanoTime() - t0;
+        ledger.handlerEnds();
     }
 
     @Override
@@ -168,31 +132,25 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     }
 
     private Behavior<CoordinatorMessage> onTerminated(Terminated t) {
-        long t0 = System.nanoTime();
-        handlerStart = t0;
-        String ev = watched.remove(t.getRef());
+        ledger.handlerStarts();
+        String ev = book.watchedName(t.getRef());
         if (ev != null) {
             guarded(() -> {
-                evaluators.remove(ev);
-                idle.remove(ev);
-                lastCandidate.remove(ev);
-                epochs.remove(ev);
-                int again = release(ev);
+                int again = book.remove(ev, false);
                 getContext().getLog().info("evaluator {} lost; {} batches handed out again", ev, again);
                 dispatch();
             });
         }
-        coordinatorNanos += System.nanoTime() - t0;
+        ledger.handlerEnds();
         return finished ? Behaviors.stopped() : this;
     }
 
     private Behavior<CoordinatorMessage> onMessage(CoordinatorMessage m) {
-        long t0 = System.nanoTime();
-        handlerStart = t0;
+        ledger.handlerStarts();
         if (journal.cancelled() && !finished) {
             finished = true;
             result.completeExceptionally(new SearchCancelledException("the run was cancelled after " + generation
-                    + " of " + config.generations() + " generations of this search", history));
+                    + " of " + config.generations() + " generations of this search", ledger.history()));
             return Behaviors.stopped();
         }
         guarded(() -> {
@@ -208,7 +166,7 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                 case KIND_NOT_SET -> getContext().getLog().warn("ignoring an empty coordinator message");
             }
         });
-        coordinatorNanos += System.nanoTime() - t0;
+        ledger.handlerEnds();
         return finished ? Behaviors.stopped() : this;
     }
 
@@ -218,38 +176,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         } catch (RuntimeException e) {
             fail(e.getMessage() == null ? e.toString() : e.getMessage());
         }
-    }
-
-    /**
-     * CMA-ES as the checkpoint left it, after checking the checkpoint belongs to this search; the
-     * history, the best so far and the counters are restored into this actor, and the trajectory
-     * digest re-reads every kept generation, so the resumed search ends with the digest of an
-     * undisturbed one.
-     */
-    private CmaEs resumed(SearchCheckpoint cp, SearchSpace space, SearchConfig config) {
-        CmaEs es = checkResume(cp, space, config);
-        generation = cp.getGenerationsDone();
-        for (var g : cp.getHistoryList()) {
-            GenerationStats stats = SearchRecords.fromProto(g);
-            history.add(stats);
-            trajectory.generation(stats.mean(), stats.sigma());
-        }
-        if (cp.getBestXCount() > 0) {
-            bestX = ProtoArrays.unboxed(cp.getBestXList());
-            bestAccuracy = cp.getBestAccuracy();
-            bestSpec = cp.getBestSpec();
-        }
-        SearchCounters k = cp.getCounters();
-        batchesEvaluated = k.getBatchesEvaluated();
-        skippedByCache = k.getSkippedByCache();
-        skippedByAbort = k.getSkippedByAbort();
-        lateBatches = k.getLateBatches();
-        cacheHits = k.getCacheHits();
-        aborted = k.getAbortedCandidates();
-        duplicateBatches = k.getDuplicateBatches();
-        redispatchedBatches = k.getRedispatchedBatches();
-        batchesByEvaluator.putAll(k.getBatchesByEvaluatorMap());
-        return es;
     }
 
     /** CMA-ES from {@code cp}; IllegalArgumentException, saying why, if {@code cp} belongs to another search. */
@@ -274,31 +200,6 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         return CmaEs.fromProto(kept);
     }
 
-    /** This search between generations: what {@link SearchJournal#generationDone} keeps. */
-    private SearchCheckpoint checkpoint() {
-        SearchCheckpoint.Builder b = SearchCheckpoint.newBuilder().setGenerationsDone(generation).setCmaes(cma.toProto())
-                .setBestAccuracy(bestAccuracy).setCounters(counters());
-        history.forEach(s -> b.addHistory(SearchRecords.toProto(s)));
-        if (bestX != null) {
-            b.addAllBestX(ProtoArrays.boxed(bestX)).setBestSpec(bestSpec);
-        }
-        return b.build();
-    }
-
-    private SearchCounters counters() {
-        return SearchCounters.newBuilder().setBatchesEvaluated(batchesEvaluated).setSkippedByCache(skippedByCache)
-                .setSkippedByAbort(skippedByAbort).setLateBatches(lateBatches).setCacheHits(cacheHits)
-                .setAbortedCandidates(aborted).setDuplicateBatches(duplicateBatches)
-                .setRedispatchedBatches(redispatchedBatches).putAllBatchesByEvaluator(batchesByEvaluator)
-                .setWallMillis(resumedWallMillis + (System.nanoTime() - startNanos) / 1_000_000)
-                .setCoordinatorMillis(resumedCoordinatorMillis + coordinatorMillis())
-                .build();
-    }
-
-    private double coordinatorMillis() {
-        return (coordinatorNanos + (System.nanoTime() - handlerStart) - listenerNanos) / 1e6;
-    }
-
     // ------------------------------------------------------------------ messages
 
     private void onRequest(WorkRequest r) {
@@ -307,16 +208,13 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         String ev = r.getEvaluator();
-        evaluators.computeIfAbsent(ev, name -> {
-            ActorRef<EvaluatorActor.Command> ref = resolver.resolveActorRef(name);
-            watched.put(ref, name);
+        if (!book.serves(ev)) {
+            ActorRef<EvaluatorActor.Command> ref = resolver.resolveActorRef(ev);
+            book.join(ev, ref, true);
             getContext().watch(ref);
-            getContext().getLog().info("evaluator {} joined the run", name);
-            return ref;
-        });
-        release(ev); // normally empty: an evaluator asks once its unit is done or dropped
-        epochs.put(ev, r.getEpoch());
-        idle.add(ev);
+            getContext().getLog().info("evaluator {} joined the run", ev);
+        }
+        book.ready(ev, r.getEpoch());
         dispatch();
     }
 
@@ -326,15 +224,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             return;
         }
         String ev = l.getEvaluator();
-        ActorRef<EvaluatorActor.Command> ref = evaluators.remove(ev);
+        ActorRef<EvaluatorActor.Command> ref = book.ref(ev);
         if (ref == null) {
             return;
         }
-        watched.remove(ref);
         getContext().unwatch(ref);
-        idle.remove(ev);
-        epochs.remove(ev);
-        int again = release(ev); // lastCandidate stays: back within the generation, it resumes its loaded candidate
+        int again = book.remove(ev, true); // back within the generation, it resumes its loaded candidate
         if (again > 0) {
             getContext().getLog().info("evaluator {} left the run; {} batches handed out again", ev, again);
         }
@@ -352,26 +247,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         if (!finished) {
             finished = true;
             String why = c.getReason().isEmpty() ? "search cancelled" : "search cancelled: " + c.getReason();
-            result.completeExceptionally(new SearchCancelledException(why, history));
+            result.completeExceptionally(new SearchCancelledException(why, ledger.history()));
         }
-    }
-
-    /** Forgets {@code ev}'s unit; its batches that never reported are handed out again. */
-    private int release(String ev) {
-        Integer k = assigned.remove(ev);
-        if (k != null && candidates != null) {
-            workers[k]--;
-        }
-        TreeSet<Integer> left = inFlight.remove(ev);
-        if (k == null || left == null || candidates == null) {
-            return 0;
-        }
-        int again = 0;
-        for (int p : left.descendingSet()) { // addFirst in reverse keeps them in order
-            again += candidates[k].requeue(p) ? 1 : 0;
-        }
-        redispatchedBatches += again;
-        return again;
     }
 
     private void onScored(BatchScored s) {
@@ -387,21 +264,17 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
             if (spec != null) {
                 cache.record(spec, position, s.getCorrect());
             }
-            lateBatches++;
+            ledger.late();
             return;
         }
         CandidateState c = candidates[(int) (id % population)];
-        TreeSet<Integer> unit = inFlight.get(s.getEvaluator());
-        if (unit != null) {
-            unit.remove(position);
-        }
+        book.reported(s.getEvaluator(), position);
         if (!c.firstReport(position)) {
-            duplicateBatches++;
+            ledger.duplicate();
             return;
         }
-        batchesByEvaluator.merge(s.getEvaluator(), 1L, Long::sum);
+        ledger.scored(s.getEvaluator());
         cache.record(c.spec, position, s.getCorrect());
-        evaluatedInGeneration++;
         if (c.status() == CandidateState.Status.RUNNING) {
             c.record(position, s.getCorrect());
             advance();
@@ -442,12 +315,8 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
                     : new CandidateState(k, id, xs[k], spec, order, cache.lookup(spec));
             leaders.putIfAbsent(spec, candidates[k]);
         }
-        evaluatedInGeneration = 0;
-        abortedInGeneration = 0;
-        lastCandidate.clear();
-        assigned.clear();
-        workers = new int[population];
-        inFlight.clear();
+        ledger.startGeneration();
+        book.startGeneration(candidates);
     }
 
     private boolean generationComplete() {
@@ -460,102 +329,40 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
     }
 
     private void abortHopeless() {
-        if (config.abort() == AbortMode.OFF) {
-            return;
-        }
-        int n = candidates.length;
-        double[] lower = new double[n];
-        double[] upper = new double[n];
-        boolean[] running = new boolean[n];
-        for (int k = 0; k < n; k++) {
-            CandidateState c = candidates[k];
-            if (config.abort() == AbortMode.STATISTICAL) {
-                double[] b = c.statisticalBounds(config.statisticalDelta());
-                lower[k] = b[0];
-                upper[k] = b[1];
-            } else {
-                lower[k] = c.lower();
-                upper[k] = c.upper();
-            }
-            running[k] = !c.isFollower() && c.status() == CandidateState.Status.RUNNING;
-        }
-        int alive = 0;
-        for (CandidateState c : candidates) {
-            alive += c.status() == CandidateState.Status.ABORTED ? 0 : 1;
-        }
-        for (int k : AbortRule.toAbort(lower, upper, running, cma.mu())) {
-            // Never binds in EXACT mode (the true top mu are never dropped); keeps STATISTICAL from
-            // dropping so many that fewer than mu candidates get an exact score.
-            if (alive <= cma.mu()) {
-                break;
-            }
-            alive--;
+        for (int k : AbortRule.hopeless(candidates, config.abort(), config.statisticalDelta(), cma.mu())) {
             CandidateState c = candidates[k];
             c.abort();
-            abortedInGeneration++;
+            ledger.aborted();
             droppedSpecs.put(c.id, c.spec);
-            EvaluatorActor.Command abort = new EvaluatorActor.Abort(run, c.id);
-            assigned.forEach((ev, idx) -> {
-                if (idx == k) {
-                    evaluators.get(ev).tell(abort);
-                }
-            });
+            book.tellWorkersOf(k, new EvaluatorActor.Abort(run, c.id));
         }
     }
 
+    /**
+     * CMA-ES is told -accuracy for a fully scored candidate and -upper for a dropped one (why that
+     * leaves its update exact: see the class comment).
+     */
     private void finishGeneration() {
-        int population = candidates.length;
-        double[] fitness = new double[population];
-        double genBest = Double.NEGATIVE_INFINITY;
-        int genBestIndex = -1;
-        double sum = 0;
-        int done = 0;
-        int hits = 0;
-        long fromCache = 0;
-        for (int k = 0; k < population; k++) {
+        double[] fitness = new double[candidates.length];
+        for (int k = 0; k < candidates.length; k++) {
             CandidateState c = candidates[k];
-            fromCache += c.cachedBatches;
-            hits += c.cachedBatches > 0 ? 1 : 0;
-            switch (c.status()) {
-                case DONE -> {
-                    double acc = c.lower();
-                    fitness[k] = -acc;
-                    sum += acc;
-                    done++;
-                    if (acc > genBest) {
-                        genBest = acc;
-                        genBestIndex = k;
-                    }
-                }
-                case ABORTED -> fitness[k] = -c.upper();
+            fitness[k] = switch (c.status()) {
+                case DONE -> -c.lower();
+                case ABORTED -> -c.upper();
                 case RUNNING -> throw new IllegalStateException("generation finished with candidate " + k + " still running");
-            }
+            };
         }
         cma.tell(xs, fitness);
-        if (genBest > bestAccuracy) {
-            bestAccuracy = genBest;
-            bestX = xs[genBestIndex].clone();
-            bestSpec = candidates[genBestIndex].spec;
-        }
-        long total = (long) population * order.size();
-        long skippedAbort = total - evaluatedInGeneration - fromCache;
-        batchesEvaluated += evaluatedInGeneration;
-        skippedByCache += fromCache;
-        skippedByAbort += skippedAbort;
-        cacheHits += hits;
-        aborted += abortedInGeneration;
         double[] mean = cma.mean();
-        trajectory.generation(mean, cma.sigma());
-        GenerationStats stats = new GenerationStats(generation + 1, mean, cma.sigma(), space.subspaceWeights(mean),
-                genBest, sum / done, xs[genBestIndex].clone(), evaluatedInGeneration, fromCache, skippedAbort,
-                (fromCache + skippedAbort) / (double) total, abortedInGeneration, hits);
-        history.add(stats);
+        GenerationStats stats = ledger.generationDone(generation + 1, candidates, xs, mean, cma.sigma(),
+                space.subspaceWeights(mean));
         candidates = null;
+        book.endGeneration();
         generation++;
         long t0 = System.nanoTime();
         listener.onGeneration(stats);
-        journal.generationDone(checkpoint());
-        listenerNanos += System.nanoTime() - t0;
+        journal.generationDone(ledger.checkpoint(generation, cma.toProto()));
+        ledger.outside(System.nanoTime() - t0);
         if (generation == config.generations()) {
             finish();
         }
@@ -563,36 +370,13 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
 
     private void finish() {
         finished = true;
-        long wall = resumedWallMillis + (System.nanoTime() - startNanos) / 1_000_000;
-        double coordMillis = resumedCoordinatorMillis + coordinatorMillis();
-        result.complete(new SearchResult(config.seed(), generation, cma.lambda(), (long) generation * cma.lambda(),
-                order.size(), batchesEvaluated, skippedByCache, skippedByAbort, lateBatches, cacheHits, aborted,
-                bestX, bestAccuracy, bestSpec, history, trajectory.finish(bestX, bestAccuracy), wall, coordMillis,
-                duplicateBatches, redispatchedBatches, batchesByEvaluator, dev.nps.evaluator.actor.EvaluatorCost.Snapshot.NONE));
+        result.complete(ledger.result(config.seed(), generation, cma.lambda()));
     }
 
     // ------------------------------------------------------------------ work
 
     private void dispatch() {
-        Iterator<String> it = candidates == null ? java.util.Collections.emptyIterator() : idle.iterator();
-        while (it.hasNext()) {
-            String ev = it.next();
-            CandidateState c = choose(ev);
-            if (c == null) {
-                break;
-            }
-            List<BatchRef> unit = c.takeUnit(config.batchesPerUnit());
-            it.remove();
-            TreeSet<Integer> positions = new TreeSet<>();
-            unit.forEach(b -> positions.add(b.getPosition()));
-            inFlight.put(ev, positions);
-            assigned.put(ev, c.index);
-            workers[c.index]++;
-            lastCandidate.put(ev, c.index);
-            evaluators.get(ev).tell(new EvaluatorActor.Work(WorkUnit.newBuilder()
-                    .setCandidate(c.id).setSpec(c.spec).addAllBatches(unit).setRun(run).setEpoch(epochs.getOrDefault(ev, 0L))
-                    .build()));
-        }
+        book.dispatch();
         reportDemand();
     }
 
@@ -601,47 +385,12 @@ final class CoordinatorActor extends AbstractBehavior<CoordinatorMessage> {
         if (demandTo == null || finished) {
             return;
         }
-        long wanted = assigned.size(); // busy evaluators
-        int perUnit = config.batchesPerUnit();
-        if (candidates != null) {
-            for (CandidateState c : candidates) {
-                if (wanted >= demandLimit) {
-                    break;
-                }
-                wanted += (c.pendingCount() + perUnit - 1) / perUnit; // units ready to hand out
-            }
-        }
-        int d = (int) Math.min(wanted, demandLimit);
+        int d = book.demand(demandLimit);
         if (d != lastDemand) {
             lastDemand = d;
             demandTo.tell(SchedulerMessage.newBuilder().setDemand(RunDemand.newBuilder().setRun(run).setSlots(d)
-                    .addAllIdle(idle)).build());
+                    .addAllIdle(book.idle())).build());
         }
-    }
-
-    /**
-     * The candidate an idle evaluator works on next: the one it worked on before (its model is
-     * loaded), else the first one nobody works on, else the first with batches left. Candidates are
-     * taken in ask order, so early ones finish first and give later ones a bar to be dropped against.
-     */
-    private CandidateState choose(String ev) {
-        Integer last = lastCandidate.get(ev);
-        if (last != null && candidates[last].hasPending()) {
-            return candidates[last];
-        }
-        CandidateState fallback = null;
-        for (CandidateState c : candidates) {
-            if (!c.hasPending()) {
-                continue;
-            }
-            if (workers[c.index] == 0) { // a counter, not a scan of the evaluators: O(population) per dispatch
-                return c;
-            }
-            if (fallback == null) {
-                fallback = c;
-            }
-        }
-        return fallback;
     }
 
     private void fail(String message) {
