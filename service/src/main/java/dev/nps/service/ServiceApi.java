@@ -190,6 +190,9 @@ public final class ServiceApi extends AllDirectives {
             try {
                 return handler.get();
             } catch (ApiException e) {
+                if (e.retryAfter > 0) {
+                    holdBeforeRefusal(e.retryAfter);
+                }
                 HttpResponse r = error(e.status, e.getMessage());
                 r = e.retryAfter > 0 ? r.addHeader(RawHeader.create("Retry-After", String.valueOf(e.retryAfter))) : r;
                 return e.status == StatusCodes.UNAUTHORIZED ? r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer")) : r;
@@ -197,6 +200,21 @@ public final class ServiceApi extends AllDirectives {
                 return error(StatusCodes.INTERNAL_SERVER_ERROR, String.valueOf(e.getMessage()));
             }
         }, handlers));
+    }
+
+    /**
+     * A request over its tenant's rate is answered only after its Retry-After (on its own virtual
+     * thread, which costs no worker). A connection answers one request at a time, so a flooding
+     * client gets one refusal a second per connection instead of one per request: the server stops
+     * reading what it would only refuse, and the flood no longer takes the cores the other
+     * tenants' runs score on (BENCHMARKS.md, "A flood of status requests").
+     */
+    private static void holdBeforeRefusal(int seconds) {
+        try {
+            Thread.sleep(Duration.ofSeconds(seconds));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     static HttpResponse error(StatusCode status, String message) {
