@@ -82,7 +82,9 @@ class ServedRunTest {
             assertTrue(!node.logContains("run r1: succeeded"), "the run ended before the kill landed: " + node.logTail());
         }
         long restart = System.nanoTime();
-        try (ServeChild again = ServeChild.start(tmp, "node-again", port, root, "journal { folder = " + tmp.resolve("journal") + " }")) {
+        int management = ServeChild.freePort();
+        try (ServeChild again = ServeChild.start(tmp, "node-again", port, root, "journal { folder = " + tmp.resolve("journal") + " }\n"
+                + "management { port = " + management + " }")) {
             again.awaitUp();
             double up = (System.nanoTime() - restart) / 1e9;
             // Nobody asks: the node restarts the run by itself (sharding remembers it in the journal).
@@ -94,6 +96,13 @@ class ServedRunTest {
                 Thread.sleep(200);
             }
             assertTrue(again.logContains("run r1: resuming after"), again.logTail());
+            // The dashboard's "resumed" annotation reads this counter: the restarted node counted one resume, no start.
+            String scrape = new String(java.net.URI.create("http://127.0.0.1:" + management + "/metrics").toURL().openStream()
+                    .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(scrape.lines().anyMatch(l -> l.startsWith("nps_run_events_total{") && l.contains("event=\"resumed\"")
+                    && l.contains("kind=\"merge\"") && l.endsWith(" 1.0")), scrape);
+            assertTrue(scrape.lines().anyMatch(l -> l.startsWith("nps_run_events_total{") && l.contains("event=\"started\"")
+                    && l.contains("kind=\"merge\"") && l.endsWith(" 0.0")), scrape);
             System.out.println("single node: " + again.logLine("run r1: resuming after"));
             System.out.printf("single node: restarted JVM up after %.1f s; the run finished %.1f s after the restart%n", up,
                     (System.nanoTime() - restart) / 1e9);
