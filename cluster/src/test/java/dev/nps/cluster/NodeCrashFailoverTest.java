@@ -112,6 +112,17 @@ class NodeCrashFailoverTest {
                 fail("evaluator nodes never came up:\n" + victim.logTail() + "\n" + survivor.logTail());
             }
             System.err.printf("T+%.1fs nodes up%n", (System.nanoTime() - t0) / 1e9);
+            // The victim must hold evaluators when it is killed, or there is nothing to hand out again: an entity
+            // placed before the victim's slots were known waits elsewhere until the next rebalance (every 2 s)
+            // moves it. Short searches until one is scored on the victim too.
+            ClusterSearch warmUp = new ClusterSearch(coordinator, TestCluster.DIGITS, ScorerOptions.defaults(), UnsharedPolicy.CARRY);
+            long settle = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (warmUp.run(setup, config.withGenerations(1), SearchListener.NONE).batchesByEvaluator().keySet().stream()
+                    .noneMatch(e -> e.contains("@" + victim.address() + "/"))) {
+                assertTrue(System.nanoTime() < settle, "no evaluator was placed on the victim in 60 s:\n" + victim.logTail());
+                ClusterNode.sleep(500);
+            }
+            System.err.printf("T+%.1fs the victim holds evaluators%n", (System.nanoTime() - t0) / 1e9);
             int cPort = TestCluster.freePort();
             String cAddress = "127.0.0.1:" + cPort;
             SearchListener disturb = g -> {
