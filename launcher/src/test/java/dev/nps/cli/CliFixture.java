@@ -28,6 +28,37 @@ final class CliFixture {
         return new Run(code, err.toString());
     }
 
+    /** Runs the CLI in this JVM; its stdout, once it exited 0. */
+    static String stdout(String... args) {
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            Run r = run(args);
+            org.junit.jupiter.api.Assertions.assertEquals(0, r.exitCode(), r.err());
+        } finally {
+            System.setOut(out);
+        }
+        return captured.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+    }
+
+    /**
+     * A serving node in this JVM (coordinator and evaluator, 2 CPU slots, storage root {@code root}),
+     * executing submitted runs as {@code nps serve} does and journaling them in {@code journal}; up.
+     */
+    static dev.nps.cluster.ClusterNode servingNode(Path dir, Path root, dev.nps.run.JournalStore journal) throws IOException {
+        int port = ServeChild.freePort();
+        dev.nps.cluster.NodeSettings settings = dev.nps.cluster.NodeSettings.fromConfig(com.typesafe.config.ConfigFactory.parseString("""
+                nps.node { host = "127.0.0.1", port = %d, seeds = ["127.0.0.1:%d"], roles = [coordinator, evaluator],
+                           storage-root = "%s", gpus = [], cpu-slots = 2, stable-after = 2s }
+                """.formatted(port, port, root)), dir);
+        dev.nps.cluster.ClusterNode node = dev.nps.cluster.ClusterNode.start(settings,
+                com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.cluster.jmx.enabled = off"),
+                java.util.Optional.of(journal), ServedCommands::execute);
+        org.junit.jupiter.api.Assertions.assertTrue(node.awaitUp(java.time.Duration.ofSeconds(60)), "node not up");
+        return node;
+    }
+
     /** Copies the digits fixture into {@code dir} and returns the copy's spec. */
     static Path copyDigits(Path dir) {
         try (Stream<Path> files = Files.walk(DIGITS)) {

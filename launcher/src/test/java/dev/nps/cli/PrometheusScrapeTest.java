@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -68,19 +65,6 @@ class PrometheusScrapeTest {
         return p.get();
     }
 
-    private static String cli(String... args) {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            CliFixture.Run r = CliFixture.run(args);
-            assertEquals(0, r.exitCode(), r.err());
-        } finally {
-            System.setOut(out);
-        }
-        return captured.toString(StandardCharsets.UTF_8).strip();
-    }
-
     private HttpResponse<String> send(String method, String url, String token, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + token);
@@ -132,7 +116,7 @@ class PrometheusScrapeTest {
         Path journal = tmp.resolve("journal");
         Path conf = tmp.resolve("admin.conf");
         Files.writeString(conf, "nps.node { storage-root = \"%s\", journal { folder = \"%s\" } }".formatted(root, journal));
-        String alice = cli("tenant", "add", "alice", "--config", conf.toString(), "--max-runs", "2");
+        String alice = CliFixture.stdout("tenant", "add", "alice", "--config", conf.toString(), "--max-runs", "2");
         CliFixture.copyDigits(root.resolve("tenants/alice/digits"));
 
         int[] ports = {ServeChild.freePort(), ServeChild.freePort(), ServeChild.freePort()};

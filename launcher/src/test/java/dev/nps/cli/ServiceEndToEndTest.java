@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,20 +37,6 @@ class ServiceEndToEndTest {
     @TempDir
     Path tmp;
 
-    /** Runs the CLI in this JVM; its stdout, once it exited 0. */
-    private static String cli(String... args) {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            CliFixture.Run r = CliFixture.run(args);
-            assertEquals(0, r.exitCode(), r.err());
-        } finally {
-            System.setOut(out);
-        }
-        return captured.toString(StandardCharsets.UTF_8).strip();
-    }
-
     private HttpResponse<String> send(String method, String url, String token, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token);
         b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
@@ -68,8 +52,8 @@ class ServiceEndToEndTest {
         int httpPort = ServeChild.freePort();
         Path conf = tmp.resolve("admin.conf");
         Files.writeString(conf, "nps.node { storage-root = \"%s\", journal { folder = \"%s\" } }".formatted(root, journal));
-        String alice = cli("tenant", "add", "alice", "--config", conf.toString(), "--weight", "2");
-        String bob = cli("tenant", "add", "bob", "--config", conf.toString(), "--max-runs", "1");
+        String alice = CliFixture.stdout("tenant", "add", "alice", "--config", conf.toString(), "--weight", "2");
+        String bob = CliFixture.stdout("tenant", "add", "bob", "--config", conf.toString(), "--max-runs", "1");
         assertTrue(alice.matches("[A-Za-z0-9_-]{43}"), alice);
         for (String t : List.of("alice", "bob")) {
             CliFixture.copyDigits(root.resolve("tenants").resolve(t).resolve("digits"));
@@ -97,7 +81,7 @@ class ServiceEndToEndTest {
             Path bobToken = tmp.resolve("bob.token");
             Files.writeString(bobToken, bob + "\n");
             String server = "http://127.0.0.1:" + httpPort;
-            ids.add(cli("submit", "--server", server, "--token-file", bobToken.toString(), "--", "merge", "--method", "nps", "--keep", "0.1",
+            ids.add(CliFixture.stdout("submit", "--server", server, "--token-file", bobToken.toString(), "--", "merge", "--method", "nps", "--keep", "0.1",
                     "--generations", "4", "--subspaces", "4", "--no-baselines", "--seed", "7", "--spec", "digits/spec.conf"));
             assertTrue(ids.get(1).matches("r[0-9a-f]{20}"), ids.get(1));
             // Each tenant watches its run's events until the end; the other's run is not found.
@@ -144,13 +128,13 @@ class ServiceEndToEndTest {
             }
             // The CLI as a client: status, cancel (a no-op now), results with SHA-256 checks; another's run is not found.
             String flags = "--server=" + server + " --token-file=" + bobToken;
-            assertTrue(cli(("watch " + flags + " " + ids.get(1)).split(" ")).startsWith("run " + ids.get(1) + ": succeeded; search "));
-            String line = cli(("status " + flags + " " + ids.get(1)).split(" "));
+            assertTrue(CliFixture.stdout(("watch " + flags + " " + ids.get(1)).split(" ")).startsWith("run " + ids.get(1) + ": succeeded; search "));
+            String line = CliFixture.stdout(("status " + flags + " " + ids.get(1)).split(" "));
             assertTrue(line.matches("run " + ids.get(1) + ": succeeded; search \\d+, generation 4, best 0\\.\\d{4}, .*"), line);
-            assertTrue(cli(("status " + flags).split(" ")).startsWith(ids.get(1) + " succeeded best 0."));
-            assertEquals("run " + ids.get(1) + " already ended (succeeded): nothing to cancel", cli(("cancel " + flags + " " + ids.get(1)).split(" ")));
+            assertTrue(CliFixture.stdout(("status " + flags).split(" ")).startsWith(ids.get(1) + " succeeded best 0."));
+            assertEquals("run " + ids.get(1) + " already ended (succeeded): nothing to cancel", CliFixture.stdout(("cancel " + flags + " " + ids.get(1)).split(" ")));
             Path fetched = tmp.resolve("fetched");
-            assertTrue(cli(("results " + flags + " " + ids.get(1) + " --out " + fetched).split(" ")).startsWith("nps: 4 files of run"));
+            assertTrue(CliFixture.stdout(("results " + flags + " " + ids.get(1) + " --out " + fetched).split(" ")).startsWith("nps: 4 files of run"));
             Path bobOut = root.resolve("tenants/bob/runs").resolve(ids.get(1));
             for (String f : List.of("result.json", "report.html", "model.safetensors", "model.onnx")) {
                 assertEquals(-1L, Files.mismatch(bobOut.resolve(f), fetched.resolve(f)), f);
@@ -170,7 +154,7 @@ class ServiceEndToEndTest {
         Path journal = tmp.resolve("journal");
         Path conf = tmp.resolve("admin.conf");
         Files.writeString(conf, "nps.node { storage-root = \"%s\", journal { folder = \"%s\" } }".formatted(root, journal));
-        String alice = cli("tenant", "add", "alice", "--config", conf.toString());
+        String alice = CliFixture.stdout("tenant", "add", "alice", "--config", conf.toString());
         CliFixture.copyDigits(root.resolve("tenants/alice/digits"));
         int port = ServeChild.freePort();
         int httpPort = ServeChild.freePort();

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import dev.nps.cluster.ClusterNode;
-import dev.nps.cluster.NodeSettings;
 import dev.nps.cluster.ServedRuns;
 import dev.nps.run.JournalStore;
 import dev.nps.service.HttpService;
@@ -27,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -82,15 +79,8 @@ class ServiceFilesTest extends JUnit5RouteTest {
     void startNode(@TempDir Path dir) throws Exception {
         tmp = dir;
         root = tmp.resolve("root");
-        int port = ServeChild.freePort();
-        NodeSettings settings = NodeSettings.fromConfig(ConfigFactory.parseString("""
-                nps.node { host = "127.0.0.1", port = %d, seeds = ["127.0.0.1:%d"], roles = [coordinator, evaluator],
-                           storage-root = "%s", gpus = [], cpu-slots = 2, stable-after = 2s }
-                """.formatted(port, port, root)), tmp);
         JournalStore journal = JournalStore.h2(tmp.resolve("journal"));
-        node = ClusterNode.start(settings, ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.cluster.jmx.enabled = off"),
-                Optional.of(journal), ServedCommands::execute);
-        assertTrue(node.awaitUp(Duration.ofSeconds(60)), "node not up");
+        node = CliFixture.servingNode(tmp, root, journal);
         store = TenantStore.open(journal);
         alice = store.add(new TenantStore.Tenant("alice", 1, 0, 0, 0, 0, false, 0));
         bob = store.add(new TenantStore.Tenant("bob", 1, 0, 0, 0, 0, false, 0));
